@@ -1,0 +1,107 @@
+/**
+ * The whole HTTP application as a function of its dependencies: no listen, no process state.
+ * src/main/server.ts listens; tests call app.inject() or listen on a random port.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { AppDeps } from '../app/deps.ts';
+import { authHook } from './auth.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { installIdempotency } from './idempotency.ts';
+import { ErrorBody } from './schemas.ts';
+import adminRoutes from './routes/admin.ts';
+import captureRoutes from './routes/capture.ts';
+import documentRoutes from './routes/documents.ts';
+import kyclivenessRoutes from './routes/kycliveness.ts';
+import oauthRoutes from './routes/oauth.ts';
+import settingsRoutes from './routes/settings.ts';
+import simulationRoutes from './routes/simulation.ts';
+import userRoutes from './routes/users.ts';
+
+export interface BuildOptions {
+  logger?: boolean | object;
+  /** Reports whether the service is ready (database reachable, not draining). */
+  readiness?: () => Promise<boolean>;
+}
+
+// Treezor clients spell these segments Kycliveness/kycliveness and Kycreview/Kycreview/ (contract §1).
+const CASE_INSENSITIVE = /^\/v1\/users\/([^/?]+)\/(kycliveness|kycreview)(\/?)(\?.*)?$/i;
+
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{8,64}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      const m = CASE_INSENSITIVE.exec(url);
+      if (!m) return url;
+      const seg = m[2].toLowerCase() === 'kycreview' ? 'Kycreview' : 'kycliveness';
+      return `/v1/users/${m[1]}/${seg}${m[4] ?? ''}`;
+    },
+    ajv: { customOptions: { strict: false } },
+  });
+  // Schemas document the API; validation happens in the domain, with precise messages, through the one error table.
+  app.setValidatorCompiler(() => () => true);
+  app.addHook('onRequest', async (req, reply) => { reply.header('X-Request-Id', req.id); });
+
+  // Legacy clients send JSON with any or no content type (contract §4.1): accept anything that parses.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const s = (body as string).trim();
+    if (s === '') return done(null, undefined);
+    try { done(null, JSON.parse(s)); } catch { done(new SyntaxError('invalid JSON') as never, undefined); }
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const s = (body as string).trim();
+    if (s === '') return done(null, undefined);
+    try { done(null, JSON.parse(s)); } catch { done(new SyntaxError('invalid JSON') as never, undefined); }
+  });
+  await app.register(formbody);
+  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 1024, files: 0, fields: 20 } });
+
+  installErrorHandling(app);
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'kyclive API',
+        version: '0.1.0',
+        description: 'Self-hostable KYC live verification, wire-compatible with Treezor\'s live verification API. Numbers in Treezor objects are strings; inputs accept both. Errors use {"errors":[{type,code,message,docUrl,requestId}]}.',
+      },
+      components: { securitySchemes: { OAuth2: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { read_only: 'GET', read_write: 'writes', admin: 'configuration, sandbox', legal: 'users' } } } } } },
+    },
+    transform: ({ schema, url, route }) => {
+      const scopes = (route.config as { scopes?: string[] } | undefined)?.scopes;
+      const s = { ...(schema ?? {}) } as Record<string, unknown>;
+      if (scopes) s.security = [{ OAuth2: scopes }];
+      return { schema: s as never, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } as object }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } as object }, async (_req, reply) => {
+    const ok = opts.readiness ? await opts.readiness().catch(() => false) : true;
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready' });
+  });
+
+  app.addHook('preHandler', authHook(deps));
+  installIdempotency(app, deps);
+
+  for (const routes of [oauthRoutes, userRoutes, kyclivenessRoutes, documentRoutes, settingsRoutes, adminRoutes, simulationRoutes]) {
+    await app.register(routes, { deps });
+  }
+  await app.register(captureRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,49 @@
+import { KycError } from '../../domain/errors.ts';
+import { subKey, verifyJwt } from '../../lib/jwt.ts';
+import type { AppDeps } from '../deps.ts';
+
+export interface Principal {
+  clientId: string;
+  scopes: Set<string>;
+}
+
+interface ClientState { version: number; disabled: boolean; at: number }
+
+/**
+ * Verifies a bearer token. The client's secret version and status are cached for a few seconds:
+ * rotation or disabling takes effect within CLIENT_STATE_TTL_MS on every process, and the hot
+ * path does no database round trip.
+ */
+const CLIENT_STATE_TTL_MS = 5000;
+
+export function createAuthenticator(deps: AppDeps) {
+  const key = subKey(deps.config.secret, 'jwt');
+  const cache = new Map<string, ClientState>();
+
+  async function clientState(clientId: string, nowMs: number): Promise<ClientState | null> {
+    const hit = cache.get(clientId);
+    if (hit && nowMs - hit.at < CLIENT_STATE_TTL_MS) return hit;
+    const r = await deps.db.query<{ secret_version: number; disabled_at: Date | null }>(
+      'select secret_version, disabled_at from clients where id = $1', [clientId],
+    );
+    if (!r.rows[0]) { cache.delete(clientId); return null; }
+    const s = { version: r.rows[0].secret_version, disabled: !!r.rows[0].disabled_at, at: nowMs };
+    cache.set(clientId, s);
+    return s;
+  }
+
+  return async function authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!authorization) throw new KycError('unauthorized', 'Missing Authorization header: use Authorization: Bearer <access_token> from POST /oauth/token.');
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!m) throw new KycError('unauthorized', 'The Authorization header must be "Bearer <access_token>".');
+    const nowMs = deps.clock.now().getTime();
+    const claims = verifyJwt(m[1], key, Math.floor(nowMs / 1000));
+    if (!claims || typeof claims.sub !== 'string' || typeof claims.scope !== 'string') {
+      throw new KycError('unauthorized', 'The access token is invalid or expired.');
+    }
+    const st = await clientState(claims.sub, nowMs);
+    if (!st || st.disabled || st.version !== claims.sv) throw new KycError('unauthorized', 'The access token is no longer valid.');
+    return { clientId: claims.sub, scopes: new Set(claims.scope.split(' ')) };
+  };
+}
+

@@ -1,0 +1,108 @@
+/**
+ * The live-verification state machine as pure functions: (verification, event, now) →
+ * { patch, effects }, or a thrown KycError. No I/O, no clock, no randomness: the use cases in
+ * src/app load the row, call transition(), and persist the patch together with the effects
+ * (outbox events, jobs) in one transaction.
+ */
+import { KycError } from '../errors.ts';
+import { findAbortRow } from '../redirects.ts';
+import { isReasonCode } from '../reasons.ts';
+import { SUPERSEDABLE_STATES, type VerificationState } from './states.ts';
+
+export interface VerificationSnapshot {
+  id: string;
+  state: VerificationState;
+  expiresAt: Date;
+  startedAt: Date | null;
+}
+
+export type VerificationEvent =
+  | { type: 'open' }
+  | { type: 'complete' }
+  | { type: 'abort'; returnReason: string; errorType: string }
+  | { type: 'analysis_done'; score: number; reasons: number[]; comment: string }
+  | { type: 'supersede'; by: string }
+  | { type: 'expire' };
+
+export type VerificationEffect =
+  | { type: 'emit'; webhook: 'kycliveness.create' | 'kycliveness.update' }
+  | { type: 'enqueue_analysis' };
+
+export interface VerificationPatch {
+  state?: VerificationState;
+  startedAt?: Date;
+  completedAt?: Date;
+  processedAt?: Date;
+  returnReason?: string;
+  errorType?: string;
+  score?: number;
+  reasons?: number[];
+  comment?: string;
+  supersededBy?: string;
+}
+
+export interface TransitionResult {
+  patch: VerificationPatch;
+  effects: VerificationEffect[];
+}
+
+/** The state as of `now`: an initiated verification past its lifetime is expired even before the sweeper writes it. */
+export function effectiveState(v: Pick<VerificationSnapshot, 'state' | 'expiresAt'>, now: Date): VerificationState {
+  return v.state === 'initiated' && now.getTime() >= v.expiresAt.getTime() ? 'expired' : v.state;
+}
+
+/** Errors for an end-user action on a verification that no longer accepts it. */
+function notOpen(v: VerificationSnapshot, state: VerificationState): KycError {
+  if (state === 'superseded') {
+    return new KycError('gone', 'This live verification was replaced by a newer one; use the latest identification-url.', { details: { state } });
+  }
+  if (state === 'expired') return new KycError('gone', 'This live verification has expired.', { details: { state } });
+  return new KycError('conflict', `This live verification is already ${state}.`, { details: { state } });
+}
+
+export function transition(v: VerificationSnapshot, event: VerificationEvent, now: Date): TransitionResult {
+  const state = effectiveState(v, now);
+  switch (event.type) {
+    case 'open': {
+      if (state !== 'initiated') throw notOpen(v, state);
+      return { patch: v.startedAt ? {} : { startedAt: now }, effects: [] };
+    }
+    case 'complete': {
+      if (state !== 'initiated') throw notOpen(v, state);
+      return {
+        patch: { state: 'processing', completedAt: now, startedAt: v.startedAt ?? now, returnReason: 'none', errorType: 'none' },
+        effects: [{ type: 'emit', webhook: 'kycliveness.create' }, { type: 'enqueue_analysis' }],
+      };
+    }
+    case 'abort': {
+      if (!findAbortRow(event.returnReason, event.errorType)) {
+        throw new KycError('invalid_request', 'returnReason/errorType is not a documented abort combination.', { param: 'returnReason' });
+      }
+      if (state !== 'initiated') throw notOpen(v, state);
+      return {
+        patch: { state: 'aborted', completedAt: now, startedAt: v.startedAt ?? now, returnReason: event.returnReason, errorType: event.errorType },
+        effects: [{ type: 'emit', webhook: 'kycliveness.create' }],
+      };
+    }
+    case 'analysis_done': {
+      if (![1, 0, -1].includes(event.score)) throw new KycError('invalid_request', 'score must be 1, 0 or -1.', { param: 'score' });
+      const bad = event.reasons.find((c) => !isReasonCode(c));
+      if (bad !== undefined) throw new KycError('invalid_request', `Unknown reason code ${String(bad)}.`, { param: 'reasons' });
+      // A late result for a superseded verification (or a second run of the same job) changes nothing:
+      // this is what makes kycliveness.update exactly-once.
+      if (state !== 'processing') return { patch: {}, effects: [] };
+      return {
+        patch: { state: 'processed', processedAt: now, score: event.score, reasons: [...new Set(event.reasons)], comment: event.comment },
+        effects: [{ type: 'emit', webhook: 'kycliveness.update' }],
+      };
+    }
+    case 'supersede': {
+      if (!SUPERSEDABLE_STATES.has(state)) return { patch: {}, effects: [] };
+      return { patch: { state: 'superseded', supersededBy: event.by }, effects: [] };
+    }
+    case 'expire': {
+      if (state !== 'expired' || v.state !== 'initiated') return { patch: {}, effects: [] };
+      return { patch: { state: 'expired' }, effects: [] };
+    }
+  }
+}

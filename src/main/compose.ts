@@ -1,0 +1,132 @@
+/**
+ * Composition root: builds every adapter from the config and wires the use cases, the HTTP app,
+ * the job runner and the webhook dispatcher. Nothing imports this module but entry points and
+ * tests; it is the only place that knows which adapter implements which port.
+ */
+import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createSandboxAnalyzer } from '../app/analysis/sandbox-analyzer.ts';
+import { recordAnalysisFailure, runAnalysis } from '../app/analysis/run-analysis.ts';
+import { createClient } from '../app/clients/create-client.ts';
+import type { AppDeps, Log } from '../app/deps.ts';
+import { silentLog } from '../app/deps.ts';
+import { expireVerifications } from '../app/verifications/expire-verifications.ts';
+import type { Analyzer, BlobStore, Clock, Db } from '../app/ports.ts';
+import { systemClock } from '../app/ports.ts';
+import { webhookUrlPolicy } from '../app/webhooks/subscriptions.ts';
+import { buildApp } from '../api/app.ts';
+import type { Config } from '../config/config.ts';
+import { createDiskBlobStore } from '../storage/blob/disk.ts';
+import { createEncryptedBlobStore, parseKeyringFromConfig } from '../storage/blob/encrypted.ts';
+import { createS3BlobStore, parseBlobStoreUrl } from '../storage/blob/s3.ts';
+import { migrate } from '../storage/db/migrate.ts';
+import { openPglite } from '../storage/db/pglite.ts';
+import { openPostgres } from '../storage/db/postgres.ts';
+import { createDispatcher, type Dispatcher } from '../webhooks/dispatcher.ts';
+import { createJobRunner, type JobRunner } from '../worker/job-runner.ts';
+
+export async function openDatabase(config: Config): Promise<Db> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+  mkdirSync(join(config.dataDir, 'db'), { recursive: true, mode: 0o700 });
+  return openPglite(join(config.dataDir, 'db'));
+}
+
+export function openBlobStore(config: Config): BlobStore {
+  let inner: BlobStore;
+  if (config.blobStore === 'disk') {
+    inner = createDiskBlobStore(join(config.dataDir, 'blobs'));
+  } else if (config.blobStore.startsWith('s3://')) {
+    // Options written in the URL (?region=…&endpoint=…) win over the environment's defaults.
+    const fromUrl = Object.fromEntries(Object.entries(parseBlobStoreUrl(config.blobStore)).filter(([, v]) => v !== undefined));
+    inner = createS3BlobStore({ ...config.s3, ...fromUrl } as Parameters<typeof createS3BlobStore>[0]);
+  } else {
+    throw new Error(`BLOB_STORE must be "disk" or s3://bucket[/prefix], got ${config.blobStore}`);
+  }
+  return createEncryptedBlobStore(inner, parseKeyringFromConfig(config.blobEncryptionKey.toString('base64'), config.blobEncryptionOldKeys));
+}
+
+async function createAnalyzer(config: Config, clock: Clock): Promise<Analyzer> {
+  if (config.worker.analyzer === 'sandbox') return createSandboxAnalyzer(clock);
+  // Loaded only when asked for: the engine pulls in the models (hundreds of MB).
+  const enginePath = '../engine/index.ts';
+  const engine = (await import(enginePath)) as { createEngine(): Promise<Analyzer> };
+  return engine.createEngine();
+}
+
+export interface Runtime {
+  config: Config;
+  deps: AppDeps;
+  app: FastifyInstance;
+  jobs: JobRunner;
+  webhooks: Dispatcher;
+  /** Starts the in-process worker and dispatcher (when configured) and the expiry sweeper. */
+  startBackground(): void;
+  /** Graceful: stop accepting, finish in-flight requests, jobs and deliveries, close the database. */
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, opts: { clock?: Clock; log?: Log; logger?: boolean | object; db?: Db; analyzer?: Analyzer } = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const db = opts.db ?? (await openDatabase(config));
+  await migrate(db);
+  const blobs = openBlobStore(config);
+  let jobs: JobRunner | undefined;
+  let webhooks: Dispatcher | undefined;
+  const deps: AppDeps = {
+    db, blobs, clock, config, log: opts.log ?? silentLog,
+    wake: { jobs: () => jobs?.wake(), webhooks: () => webhooks?.wake() },
+  };
+  const analyzer = opts.analyzer ?? (await createAnalyzer(config, clock));
+  const sandboxFallback = createSandboxAnalyzer(clock);
+  let draining = false;
+  const app = await buildApp(deps, {
+    logger: opts.logger,
+    readiness: async () => { if (draining) return false; await db.query('select 1'); return true; },
+  });
+  if (opts.logger && !opts.log) deps.log = app.log;
+  jobs = createJobRunner(deps, {
+    'analysis.run': {
+      timeoutMs: 10 * 60_000,
+      run: (p, signal) => runAnalysis(deps, analyzer ?? sandboxFallback, p.verificationId, signal),
+      onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
+    },
+  }, { concurrency: 1, leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
+  webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps) });
+  let sweeper: NodeJS.Timeout | undefined;
+  return {
+    config, deps, app, jobs, webhooks,
+    startBackground() {
+      if (config.worker.inProcess) jobs!.start();
+      webhooks!.start();
+      const sweep = () => expireVerifications(deps).catch((err) => deps.log.error({ err }, 'expiry sweep failed'));
+      sweeper = setInterval(sweep, 60_000);
+      sweeper.unref();
+      void sweep();
+    },
+    async close() {
+      draining = true;
+      if (sweeper) clearInterval(sweeper);
+      await app.close();
+      await jobs!.stop();
+      await webhooks!.stop();
+      await analyzer.close?.();
+      await db.close();
+    },
+  };
+}
+
+/** Embedded mode's first start: a demo client whose credentials are kept in dataDir and printed at each start. */
+export async function ensureDemoClient(config: Config, db: Db): Promise<{ clientId: string; clientSecret: string } | null> {
+  if (!config.demoClient) return null;
+  const file = join(config.dataDir, 'secrets', 'demo-client.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { clientId: string; clientSecret: string };
+    const r = await db.query('select 1 from clients where id = $1', [saved.clientId]);
+    if (r.rowCount > 0) return saved;
+  }
+  const c = await createClient(db, { name: 'Demo client', scopes: ['read_only', 'read_write', 'admin', 'legal'] });
+  mkdirSync(join(config.dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify({ clientId: c.clientId, clientSecret: c.clientSecret }), { mode: 0o600 });
+  return { clientId: c.clientId, clientSecret: c.clientSecret };
+}

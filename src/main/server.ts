@@ -1,0 +1,40 @@
+/**
+ * `kyclive serve`: the whole service in one process (API, worker, webhook dispatcher) with the
+ * embedded defaults, or the production adapters when DATABASE_URL / BLOB_STORE are set.
+ */
+import pino from 'pino';
+import { loadConfig } from '../config/config.ts';
+import { createRuntime, ensureDemoClient } from './compose.ts';
+
+export async function serve(): Promise<void> {
+  const config = loadConfig();
+  // JSON logs; request bodies and headers are never logged (personal data, credentials).
+  const logger = {
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
+    serializers: {
+      req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.replace(/\/(identification|capture\/v1\/sessions|files\/documents)\/[^/?]+/, '/$1/***').replace(/([?&]accessTag=)[^&]*/, '$1***') }),
+    },
+  };
+  const runtime = await createRuntime(config, { logger });
+  const demo = await ensureDemoClient(config, runtime.deps.db);
+  await runtime.app.listen({ port: config.port, host: config.host });
+  runtime.startBackground();
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const log = pino({ level: config.logLevel });
+  console.log(`kyclive listening on http://${shownHost}:${config.port}`);
+  console.log(`API docs: http://${shownHost}:${config.port}/docs (OpenAPI: /openapi.json)`);
+  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${config.worker.analyzer}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
+  if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests, jobs and webhook deliveries');
+    const hard = setTimeout(() => { log.error({}, 'shutdown timed out'); process.exit(1); }, 60_000);
+    hard.unref();
+    runtime.close().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,172 @@
+/**
+ * Delivers the outbox: claims due deliveries (skip-locked, leased), sends them concurrently,
+ * and writes the outcomes back in batches. A delivery whose worker died is reclaimed when its
+ * lease lapses, so nothing accepted is lost; receivers dedupe on webhook_id (at-least-once).
+ */
+import type { AppDeps } from '../app/deps.ts';
+import { deliverWebhook, type DeliveryResult } from './deliver.ts';
+import { classifyResponse, nextAttemptDelayMs, shouldRetry } from './retry-policy.ts';
+import { buildWebhookBody, signatureHeader, SIGNATURE_HEADER } from './signing.ts';
+import type { WebhookUrlPolicy } from './url-guard.ts';
+
+interface Claimed {
+  id: number; attempts: number; first_attempt_at: Date; event_id: string; name: string; object: string;
+  object_id: string; payload: string; created_at: Date; url: string; secret: string;
+}
+
+interface Outcome { id: number; state: 'delivered' | 'pending' | 'abandoned'; nextAttemptAt: Date | null; at: Date; r: DeliveryResult }
+
+export interface DispatcherOptions {
+  concurrency: number;
+  timeoutMs: number;
+  policy: WebhookUrlPolicy;
+  /** Lease on a claimed delivery: longer than the HTTP timeout. */
+  leaseMs?: number;
+  idlePollMs?: number;
+  random?: () => number;
+}
+
+export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
+  const leaseMs = opts.leaseMs ?? opts.timeoutMs * 3 + 5000;
+  const idlePollMs = opts.idlePollMs ?? 1000;
+  const random = opts.random ?? Math.random;
+  let running = false;
+  let inFlight = 0;
+  let wakeResolve: (() => void) | null = null;
+  let woken = false;
+  const pending: Outcome[] = [];
+  let flushing: Promise<void> | null = null;
+  let loopDone: Promise<void> = Promise.resolve();
+
+  function wake() {
+    woken = true;
+    wakeResolve?.();
+  }
+
+  async function claim(limit: number): Promise<Claimed[]> {
+    const now = deps.clock.now();
+    const r = await deps.db.query<Claimed>(
+      `with due as (
+         select id from webhook_deliveries
+          where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)
+          order by next_attempt_at, id limit $2 for update skip locked)
+       update webhook_deliveries d set state = 'delivering', locked_until = $3, attempts = d.attempts + 1,
+              first_attempt_at = coalesce(d.first_attempt_at, $1)
+         from due, events e, webhook_subscriptions s
+        where d.id = due.id and e.id = d.event_id and s.uuid = d.subscription_uuid
+       returning d.id, d.attempts, d.first_attempt_at, e.id as event_id, e.name, e.object, e.object_id, e.payload, e.created_at, s.url, s.secret`,
+      [now, limit, new Date(now.getTime() + leaseMs)],
+    );
+    return r.rows;
+  }
+
+  async function flush(): Promise<void> {
+    while (pending.length) {
+      const batch = pending.splice(0, 500);
+      await deps.db.transaction(async (tx) => {
+        await tx.query(
+          `insert into webhook_attempts (delivery_id, attempted_at, duration_ms, status, error, response_snippet)
+           select * from unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])`,
+          [batch.map((o) => o.id), batch.map((o) => o.at), batch.map((o) => Math.round(o.r.durationMs)), batch.map((o) => o.r.status ?? null),
+            batch.map((o) => o.r.error ?? null), batch.map((o) => o.r.responseSnippet ?? null)],
+        );
+        await tx.query(
+          `update webhook_deliveries d set state = u.state, next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status = u.status,
+                  delivered_at = case when u.state = 'delivered' then u.at else d.delivered_at end, locked_until = null
+             from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::timestamptz[]) as u(id, state, next_at, status, at)
+            where d.id = u.id and d.state = 'delivering'`,
+          [batch.map((o) => o.id), batch.map((o) => o.state), batch.map((o) => o.nextAttemptAt), batch.map((o) => o.r.status ?? null), batch.map((o) => o.at)],
+        );
+      });
+    }
+  }
+
+  function scheduleFlush() {
+    if (!flushing) {
+      flushing = (async () => {
+        // One macrotask lets concurrent completions join the same batch.
+        await new Promise((r) => setImmediate(r));
+        try { await flush(); } finally { flushing = null; }
+        if (pending.length) scheduleFlush();
+      })().catch((err) => { flushing = null; deps.log.error({ err }, 'webhook outcome flush failed'); });
+    }
+  }
+
+  async function send(c: Claimed): Promise<void> {
+    const body = buildWebhookBody({ webhook: c.name, webhookId: c.event_id, createdAt: c.created_at, object: c.object, objectId: c.object_id, payload: JSON.parse(c.payload) }, c.secret);
+    const t = Math.floor(deps.clock.now().getTime() / 1000);
+    const r = await deliverWebhook({
+      url: c.url, body, timeoutMs: opts.timeoutMs, policy: opts.policy,
+      headers: { [SIGNATURE_HEADER]: signatureHeader(body, [c.secret], t), 'Kyclive-Webhook-Id': c.event_id, 'Kyclive-Delivery-Attempt': String(c.attempts) },
+    });
+    const at = deps.clock.now();
+    const cls = classifyResponse({ status: r.status, networkError: r.networkError || (!r.ok && r.status === undefined && !r.timedOut), timedOut: r.timedOut });
+    let state: Outcome['state'] = 'delivered';
+    let nextAttemptAt: Date | null = null;
+    if (cls !== 'delivered') {
+      if (shouldRetry(c.attempts, c.first_attempt_at, at, cls)) {
+        state = 'pending';
+        nextAttemptAt = new Date(at.getTime() + nextAttemptDelayMs(c.attempts, random));
+      } else {
+        state = 'abandoned';
+      }
+    }
+    pending.push({ id: c.id, state, nextAttemptAt, at, r });
+    scheduleFlush();
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      const free = opts.concurrency - inFlight;
+      let claimed: Claimed[] = [];
+      if (free > 0) {
+        woken = false;
+        try {
+          claimed = await claim(free);
+        } catch (err) {
+          if (running) deps.log.error({ err }, 'webhook claim failed');
+        }
+        for (const c of claimed) {
+          inFlight++;
+          send(c).catch((err) => deps.log.error({ err }, 'webhook send failed')).finally(() => { inFlight--; wake(); });
+        }
+      }
+      if (claimed.length === 0 || inFlight >= opts.concurrency) {
+        if (woken && inFlight < opts.concurrency) continue;
+        await new Promise<void>((resolve) => {
+          wakeResolve = resolve;
+          setTimeout(resolve, idlePollMs).unref();
+        });
+        wakeResolve = null;
+      }
+    }
+  }
+
+  return {
+    wake,
+    start() {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    /** Stops claiming, waits for in-flight deliveries and writes their outcomes. */
+    async stop(): Promise<void> {
+      running = false;
+      wake();
+      await loopDone;
+      while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+      while (flushing || pending.length) { if (flushing) await flushing; else await flush(); }
+    },
+    /** Test hook: resolves when nothing is due, in flight or unflushed. */
+    async idle(): Promise<void> {
+      for (;;) {
+        const due = await deps.db.query<{ n: number }>(`select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or state = 'delivering'`, [deps.clock.now()]);
+        if (due.rows[0].n === 0 && inFlight === 0 && !flushing && pending.length === 0) return;
+        wake();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,180 @@
+/**
+ * The whole integrator flow through HTTP with a real webhook receiver on loopback, on PGlite and
+ * on PostgreSQL: token → user → 428 → kycliveness → simulated completion → kycliveness.create and
+ * .update received and verified → PUT kycliveness → document.create → download URL works, then
+ * 403 after 30 s (injected clock) → Kycreview → user.kycrequest → decision → user.kycreview.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { PDFDocument } from 'pdf-lib';
+import { KycliveClient, verifyWebhook, KycliveApiError } from '../src/sdk/index.ts';
+import { testDatabases } from './helpers/databases.ts';
+import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
+import { startReceiver } from './helpers/webhook-receiver.ts';
+
+for (const backend of await testDatabases()) {
+  describe(`integrator flow on ${backend.name}`, { skip: backend.skip }, () => {
+    let server: TestServer;
+    let drop: () => Promise<void>;
+    let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+    before(async () => {
+      const opened = await backend.open();
+      drop = opened.drop;
+      server = await startTestServer(opened.db);
+      receiver = await startReceiver();
+    });
+    after(async () => {
+      await receiver?.close();
+      await server?.close();
+      await drop?.();
+    });
+
+    test('from user creation to KYC review decision', async () => {
+      const creds = await server.newClient();
+      const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });
+      const hook = await sdk.createWebhookSubscription(receiver.url);
+      assert.match(hook.secret, /^whsec_/);
+      const verify = (raw: string, headers: Record<string, string | string[] | undefined>) =>
+        verifyWebhook(raw, headers, hook.secret, { now: Math.floor(server.clock.now().getTime() / 1000) });
+
+      // A user without the KYC fields cannot start a live verification: 428 naming them.
+      const user = await sdk.createUser({ userTypeId: 1, specifiedUSPerson: 0, email: 'alex.oak@example.com' });
+      assert.equal(typeof user.userId, 'string');
+      await assert.rejects(sdk.createKycliveness(user.userId), (e: unknown) => {
+        assert.ok(e instanceof KycliveApiError);
+        assert.equal(e.status, 428);
+        assert.match(e.errors[0].message ?? '', /firstname, lastname, birthday/);
+        return true;
+      });
+      await sdk.updateUser(user.userId, { firstname: 'Hélène', lastname: 'Oak', birthday: '1990-10-29' });
+
+      const start = await sdk.createKycliveness(user.userId, { redirectUrl: 'https://integrator.example/kyc/done?x=1' });
+      assert.match(start.identificationId, /^[0-9a-f-]{36}$/);
+      assert.ok(start.identificationUrl.startsWith(`${server.baseUrl}/identification/`));
+      // The one 201 body satisfies the three known client shapes.
+      const raw = start.raw as Record<string, any>;
+      assert.equal(raw.user_kyc[0]['identification-id'], start.identificationId);
+      assert.equal(raw.identification['identification-url'], start.identificationUrl);
+      assert.equal(raw.users[0]['identification-id'], start.identificationId);
+
+      const page = await fetch(start.identificationUrl);
+      assert.equal(page.status, 200);
+
+      const sim = await sdk.simulateKycliveness(start.identificationId, { outcome: 'processed', score: 1, reasons: [], comment: 'Identité vérifiée' });
+      assert.equal((sim as Record<string, unknown>)['kyc-status'], 'processing');
+      await server.settle();
+
+      const created = receiver.received.filter((r) => JSON.parse(r.rawBody).webhook === 'kycliveness.create');
+      const updated = receiver.received.filter((r) => JSON.parse(r.rawBody).webhook === 'kycliveness.update');
+      assert.equal(created.length, 1);
+      assert.equal(updated.length, 1);
+      const c = verify(created[0].rawBody, created[0].headers);
+      assert.equal(c.object, 'kycliveness');
+      assert.equal(c.object_id, user.userId);
+      assert.equal((c.object_payload as any)['kyc-status'], 'processing');
+      const u = verify(updated[0].rawBody, updated[0].headers);
+      const up = u.object_payload as any;
+      assert.equal(up['kyc-status'], 'processed');
+      assert.equal(up.score, 1);
+      assert.equal(up.user_id, user.userId);
+      assert.equal(up.comment, 'Identité vérifiée');
+      assert.deepEqual(up.reasons, []);
+      assert.equal(up.identity['first-name'], 'Hélène');
+      // Non-ASCII travels as PHP json_encode escapes it, inside the signed object_payload.
+      assert.ok(updated[0].rawBody.includes('H\\u00e9l\\u00e8ne'), updated[0].rawBody);
+
+      const state = await sdk.getKycliveness(user.userId);
+      assert.equal((state as any)['kyc-status'], 'processed');
+
+      const imported = await sdk.importKyclivenessDocuments(user.userId);
+      const docs = (imported as any).documents as any[];
+      assert.equal(docs.length, 1);
+      assert.equal(docs[0].documentTypeId, '26');
+      assert.equal(docs[0].documentType, 'Liveness result');
+      await server.settle();
+      const docEvents = receiver.events('document.create');
+      assert.equal(docEvents.length, 1);
+      const dr = receiver.received.find((r) => JSON.parse(r.rawBody).webhook === 'document.create')!;
+      const de = verify(dr.rawBody, dr.headers);
+      assert.equal((de.object_payload as any).documents[0].documentId, docs[0].documentId);
+
+      // Idempotent: a second import creates and emits nothing.
+      const again = await sdk.importKyclivenessDocuments(user.userId);
+      assert.deepEqual((again as any).documents.map((d: any) => d.documentId), docs.map((d) => d.documentId));
+      await server.settle();
+      assert.equal(receiver.events('document.create').length, 1);
+
+      const url = await sdk.getDocumentDownloadUrl(docs[0].documentId);
+      const file = await fetch(url);
+      assert.equal(file.status, 200);
+      assert.equal(file.headers.get('content-type'), 'application/pdf');
+      const pdf = Buffer.from(await file.arrayBuffer());
+      assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      const parsed = await PDFDocument.load(pdf);
+      assert.match(parsed.getSubject() ?? '', /^SIMULATED/);
+      assert.match(parsed.getTitle() ?? '', /Liveness result/);
+      // The report's recorded hash matches what is served.
+      const rec = await server.runtime.deps.db.query<{ sha256: string }>('select sha256 from documents where id = $1', [Number(docs[0].documentId)]);
+      assert.equal(createHash('sha256').update(pdf).digest('hex'), rec.rows[0].sha256);
+
+      server.clock.advance(31_000);
+      const late = await fetch(url);
+      assert.equal(late.status, 403);
+      const lateBody = (await late.json()) as any;
+      assert.equal(lateBody.errors[0].code, 'url_expired');
+
+      const reviewed = await sdk.requestKycReview(user.userId);
+      assert.equal(reviewed.kycReview, '1');
+      assert.equal(reviewed.kycLevel, '0');
+      await server.settle();
+      assert.equal(receiver.events('user.kycrequest').length, 1);
+
+      const token = await server.token(creds);
+      const decision = await call(server.baseUrl, 'POST', `/admin/users/${user.userId}/kycreview/decision`, { token, body: { decision: 'validated', comment: 'Live verification OK' } });
+      assert.equal(decision.status, 200, decision.text);
+      assert.equal(decision.json.users[0].kycReview, '2');
+      assert.equal(decision.json.users[0].kycLevel, '2');
+      await server.settle();
+      const rv = receiver.received.filter((r) => JSON.parse(r.rawBody).webhook === 'user.kycreview');
+      assert.equal(rv.length, 1);
+      const rve = verify(rv[0].rawBody, rv[0].headers);
+      assert.equal((rve.object_payload as any).users[0].kycReview, '2');
+      assert.equal((rve.object_payload as any).users[0].kycReviewComment, 'Live verification OK');
+    });
+
+    test('an aborted capture emits kycliveness.create with the redirect row, and a new verification supersedes the old one', async () => {
+      const creds = await server.newClient();
+      const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });
+      const rec = await startReceiver();
+      try {
+        await sdk.createWebhookSubscription(rec.url);
+        const user = await sdk.createUser({ userTypeId: 1, specifiedUSPerson: 0, email: 'b@example.com', firstname: 'Bo', lastname: 'Ash', birthday: '1985-01-02' });
+        const first = await sdk.createKycliveness(user.userId);
+        const second = await sdk.createKycliveness(user.userId);
+        assert.notEqual(first.identificationId, second.identificationId);
+        assert.equal((await fetch(first.identificationUrl)).status, 410);
+        const token = first.identificationUrl.split('/').pop()!;
+        const up = await call(server.baseUrl, 'PUT', `/capture/v1/sessions/${token}/media/face`, { raw: Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array(20).fill(1)]), headers: { 'content-type': 'image/jpeg' } });
+        assert.equal(up.status, 410);
+        const simOld = await call(server.baseUrl, 'POST', `/simulation/kycliveness/${first.identificationId}`, { token: await server.token(creds), body: { outcome: 'processed' } });
+        assert.equal(simOld.status, 410);
+
+        await sdk.simulateKycliveness(second.identificationId, { outcome: 'aborted', returnReason: 'error', errorType: 'device_not_allowed' });
+        await server.settle();
+        const ev = rec.events('kycliveness.create');
+        assert.equal(ev.length, 1);
+        assert.equal(ev[0].object_payload['kyc-status'], 'aborted');
+        assert.equal(ev[0].object_payload['return-reason'], 'error');
+        assert.equal(ev[0].object_payload['error-type'], 'device_not_allowed');
+        assert.equal(rec.events('kycliveness.update').length, 0);
+        // Not processed: nothing to import (406).
+        const imp = await call(server.baseUrl, 'PUT', `/v1/users/${user.userId}/kycliveness`, { token: await server.token(creds) });
+        assert.equal(imp.status, 406);
+      } finally {
+        await rec.close();
+      }
+    });
+  });
+}
