@@ -23,6 +23,12 @@ const files = [];
 for (const t of targets) collect(join(root, t), files);
 if (files.length === 0) { console.error('no test files found'); process.exit(1); }
 
+// The whole suite (no arguments) starts with the typecheck: a type error fails CI like a test.
+if (args.length === 0) {
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root], { stdio: 'inherit' });
+  if (tsc.status !== 0) { console.error('typecheck failed'); process.exit(tsc.status ?? 1); }
+}
+
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec',
   ...files.map((f) => relative(process.cwd(), f)),

@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from '../app/deps.ts';
 import { authHook } from './auth.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, invalidJson } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { ErrorBody } from './schemas.ts';
 import adminRoutes from './routes/admin.ts';
@@ -57,13 +57,13 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const s = (body as string).trim();
     if (s === '') return done(null, undefined);
-    try { done(null, JSON.parse(s)); } catch { done(new SyntaxError('invalid JSON') as never, undefined); }
+    try { done(null, JSON.parse(s)); } catch { done(invalidJson() as never, undefined); }
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const s = (body as string).trim();
     if (s === '') return done(null, undefined);
-    try { done(null, JSON.parse(s)); } catch { done(new SyntaxError('invalid JSON') as never, undefined); }
+    try { done(null, JSON.parse(s)); } catch { done(invalidJson() as never, undefined); }
   });
   await app.register(formbody);
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 1024, files: 0, fields: 20 } });

@@ -2,6 +2,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isKycError, KycError } from '../domain/errors.ts';
 import { ERROR_MAP, errorBody } from './error-map.ts';
 
+export function invalidJson(): KycError {
+  return new KycError('invalid_request', 'The request body is not valid JSON.');
+}
+
 /** Fastify's own 4xx errors (body parsing, limits, content type) in our vocabulary. */
 function fromFastify(e: FastifyError): KycError | null {
   const s = e.statusCode ?? 500;

@@ -15,6 +15,9 @@ export const ErrorBody = {
       type: 'array',
       items: { type: 'object', properties: { type: str, code: str, message: str, docUrl: str, requestId: str, param: str } },
     },
+    // RFC 6749 fields, present on /oauth/token errors only.
+    error: str,
+    error_description: str,
   },
 };
 

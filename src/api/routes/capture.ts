@@ -7,6 +7,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
 import { isKycError, KycError } from '../../domain/errors.ts';
 import { errorResponses } from '../schemas.ts';
+import { invalidJson } from '../error-handler.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -25,7 +26,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    try { done(null, body === '' ? undefined : JSON.parse(body as string)); } catch { const e = new SyntaxError('invalid JSON'); done(e as never, undefined); }
+    try { done(null, body === '' ? undefined : JSON.parse(body as string)); } catch { done(invalidJson() as never, undefined); }
   });
 
   const tokenParams = { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] };
@@ -44,10 +45,18 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > deps.config.uploads.maxBytes) {
       // Refuse before reading a byte; the client learns the limit.
+      reply.header('Connection', 'close');
       throw new KycError('payload_too_large', `A capture file may be at most ${deps.config.uploads.maxBytes} bytes.`);
     }
-    const r = await uploadCaptureMedia(deps, p.token, p.step, req.headers['content-type'], req.raw);
-    return reply.status(201).send(r);
+    try {
+      const r = await uploadCaptureMedia(deps, p.token, p.step, req.headers['content-type'], req.raw);
+      return reply.status(201).send(r);
+    } catch (e) {
+      // Refused before the body was read to its end: the rest of it is still on the socket, and a
+      // kept-alive connection would parse it as the next request.
+      if (!req.raw.readableEnded) reply.header('Connection', 'close');
+      throw e;
+    }
   });
 
   app.post('/capture/v1/sessions/:token/complete', { schema: { tags: ['capture'], summary: 'Finish the capture (→ processing, kycliveness.create)', params: tokenParams, response: errorResponses(400, 404, 409, 410) } },

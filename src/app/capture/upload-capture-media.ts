@@ -59,6 +59,9 @@ export async function uploadCaptureMedia(
   const key = `captures/${v.id}/${step}-${randomUUID()}`;
   const { stream, digest } = inspect(contentType);
   body.on('error', (e) => stream.destroy(e));
+  // The failure reaches the caller through blobs.put's rejection; an extra 'error' event after the
+  // store has stopped listening must not crash the process.
+  stream.on('error', () => {});
   let bytes: number;
   try {
     ({ bytes } = await deps.blobs.put(key, body.pipe(stream), { maxBytes: deps.config.uploads.maxBytes, contentType }));
