@@ -1,5 +1,5 @@
 /**
- * The 31 reason codes of the live verification doc page (treezor-live-verification.txt,
+ * The 29 reason codes of the live verification doc page (treezor-live-verification.txt,
  * "Reason codes"), as typed data. `amlSensitive` marks the codes whose disclosure could help a
  * fraudster or tip off a suspect (AML/CFT): every fraud/identity code (23xx, 24xx). Those are
  * sent to the integrator only and never shown to the end user; the capture app and redirect
@@ -19,12 +19,12 @@ const r = (code: number, message: string, category: ReasonCategory, amlSensitive
 
 export const REASONS: readonly Reason[] = [
   r(1201, 'Applicant did not have a sufficient connexion', 'capture'),
-  r(1301, "Applicant's document video is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)", 'capture'),
+  r(1301, 'Applicant’s document video is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)', 'capture'),
   r(1302, 'Applicant has not presented the front of the document', 'capture'),
   r(1303, 'Applicant has not presented the back of the document', 'capture'),
   r(1304, 'Applicant hides part of the document', 'capture'),
   r(1305, 'Applicant did not present a dynamic view of the document', 'capture'),
-  r(1310, "Applicant's video of their face is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)", 'capture'),
+  r(1310, 'Applicant’s video of their face is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)', 'capture'),
   r(1311, 'Applicant has not presented a face', 'capture'),
   r(1312, 'Applicant did not show the full front view of their face', 'capture'),
   r(1313, 'Applicant did not move to prove the liveness', 'capture'),
@@ -44,7 +44,7 @@ export const REASONS: readonly Reason[] = [
   r(2306, 'Applicant has altered his/her appearance', 'fraud', true),
   r(2307, 'Applicant has digitally altered the videos', 'fraud', true),
   r(2399, 'Generic code when a fraud has been detected within a certified identity verification', 'fraud', true),
-  r(2401, "Applicant's identity does not match with the expected one", 'identity', true),
+  r(2401, 'Applicant’s identity does not match with the expected one', 'identity', true),
   r(2402, 'Applicant used a device that has been technically altered', 'fraud', true),
   r(2403, 'Applicant seems to have performed the check against his will', 'fraud', true),
 ];

@@ -160,7 +160,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     /** Test hook: resolves when nothing is due, in flight or unflushed. */
     async idle(): Promise<void> {
       for (;;) {
-        const due = await deps.db.query<{ n: number }>(`select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or state = 'delivering'`, [deps.clock.now()]);
+        const due = await deps.db.query<{ n: number }>(`select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)`, [deps.clock.now()]);
         if (due.rows[0].n === 0 && inFlight === 0 && !flushing && pending.length === 0) return;
         wake();
         await new Promise((r) => setTimeout(r, 10));

@@ -127,10 +127,10 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: { co
       while (active > 0) await new Promise((r) => setTimeout(r, 20));
       clearTimeout(t);
     },
-    /** Test hook: resolves when no job is queued-and-due or running. */
+    /** Test hook: resolves when this runner has nothing to do now (jobs leased by others are not waited for). */
     async idle(): Promise<void> {
       for (;;) {
-        const r = await deps.db.query<{ n: number }>(`select count(*)::int as n from jobs where (state = 'queued' and run_at <= $1) or state = 'running'`, [deps.clock.now()]);
+        const r = await deps.db.query<{ n: number }>(`select count(*)::int as n from jobs where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)`, [deps.clock.now()]);
         if (r.rows[0].n === 0 && active === 0) return;
         wake();
         await new Promise((res) => setTimeout(res, 10));

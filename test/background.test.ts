@@ -1,0 +1,198 @@
+/**
+ * Jobs and webhook deliveries under failure, on PGlite and PostgreSQL: a worker that dies
+ * mid-job, an analysis that keeps failing, receivers that fail, refuse or recover.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Analyzer } from '../src/app/ports.ts';
+import { runAnalysis } from '../src/app/analysis/run-analysis.ts';
+import { createSandboxAnalyzer } from '../src/app/analysis/sandbox-analyzer.ts';
+import { testDatabases } from './helpers/databases.ts';
+import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
+import { startReceiver } from './helpers/webhook-receiver.ts';
+
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]);
+const USER = { userTypeId: 1, specifiedUSPerson: 0, email: 'w@example.com', firstname: 'Wu', lastname: 'Lin', birthday: '1979-03-04' };
+
+/** Fails on demand: stands in for an engine that crashes, to exercise the runner's retry and give-up path. */
+function flakyAnalyzer(clock: { now(): Date }) {
+  const inner = createSandboxAnalyzer(clock);
+  const state = { failuresLeft: 0, calls: 0 };
+  const analyzer: Analyzer = {
+    name: 'flaky',
+    async analyze(input) {
+      state.calls++;
+      if (state.failuresLeft-- > 0) throw new Error('engine crashed');
+      return inner.analyze(input);
+    },
+  };
+  return { analyzer, state };
+}
+
+for (const backend of await testDatabases()) {
+  describe(`background work on ${backend.name}`, { skip: backend.skip }, () => {
+    let s: TestServer;
+    let drop: () => Promise<void>;
+    let flaky: ReturnType<typeof flakyAnalyzer>;
+    before(async () => {
+      const o = await backend.open();
+      drop = o.drop;
+      const clock = { now: () => new Date() };
+      flaky = flakyAnalyzer(clock);
+      s = await startTestServer(o.db, { analyzer: flaky.analyzer });
+    });
+    after(async () => { await s?.close(); await drop?.(); });
+
+    async function capturedVerification(hookUrl: string) {
+      const c = await s.newClient();
+      const token = await s.token(c);
+      await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: hookUrl } });
+      const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+      const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token })).json.identification;
+      const ct = (v['identification-url'] as string).split('/').pop()!;
+      for (const step of ['document_front', 'document_back', 'face']) {
+        const r = await call(s.baseUrl, 'PUT', `/capture/v1/sessions/${ct}/media/${step}`, { raw: JPEG, headers: { 'content-type': 'image/jpeg' } });
+        assert.equal(r.status, 201, r.text);
+      }
+      return { token, userId: u.userId as string, id: v['identification-id'] as string, captureToken: ct };
+    }
+
+    test('a job whose worker died is taken over after its lease, and kycliveness.update is sent exactly once', async () => {
+      const rec = await startReceiver();
+      try {
+        await s.runtime.jobs.stop();
+        const v = await capturedVerification(rec.url);
+        const done = await call(s.baseUrl, 'POST', `/capture/v1/sessions/${v.captureToken}/complete`, { body: { documentType: 'id_card', metadata: { webdriver: false } } });
+        assert.equal(done.status, 200, done.text);
+        assert.match(done.json.redirectUrl, /status=processing&return_reason=none&error_type=none/);
+        // A worker claimed the job and died: running, lease in the future.
+        await s.runtime.deps.db.query(`update jobs set state = 'running', attempts = 1, locked_by = 'dead-worker', locked_until = $2 where payload->>'verificationId' = $1`,
+          [v.id, new Date(s.clock.now().getTime() + 300_000)]);
+        s.runtime.jobs.start();
+        await s.settle();
+        const st = (await call(s.baseUrl, 'GET', `/v1/users/${v.userId}/kycliveness`, { token: v.token })).json;
+        assert.equal(st['kyc-status'], 'processing', 'the lease is respected');
+        s.clock.advance(301_000);
+        await s.settle();
+        const fresh = await call(s.baseUrl, 'GET', `/v1/users/${v.userId}/kycliveness`, { token: v.token });
+        assert.equal(fresh.json['kyc-status'], 'processed');
+        // The sandbox analyzer does not pretend to analyse real media: human review.
+        assert.equal(fresh.json.score, -1);
+        // The dead worker's run finishing late (or a duplicate run) changes nothing.
+        assert.equal(await runAnalysis(s.runtime.deps, createSandboxAnalyzer(s.clock), v.id), 'skipped');
+        await s.settle();
+        assert.equal(rec.events('kycliveness.create').length, 1);
+        assert.equal(rec.events('kycliveness.update').length, 1);
+        const job = await s.runtime.deps.db.query<{ state: string; attempts: number }>(`select state, attempts from jobs where payload->>'verificationId' = $1`, [v.id]);
+        assert.deepEqual(job.rows[0], { state: 'done', attempts: 2 });
+      } finally {
+        await rec.close();
+      }
+    });
+
+    test('an analysis that fails every attempt still ends processed with 1901 and score -1', async () => {
+      const rec = await startReceiver();
+      try {
+        const v = await capturedVerification(rec.url);
+        flaky.state.failuresLeft = 100;
+        const calls = flaky.state.calls;
+        await call(s.baseUrl, 'POST', `/capture/v1/sessions/${v.captureToken}/complete`, { body: {} });
+        for (let i = 0; i < 6; i++) {
+          await s.settle();
+          s.clock.advance(10 * 60_000);
+        }
+        await s.settle();
+        flaky.state.failuresLeft = 0;
+        assert.equal(flaky.state.calls - calls, 5, 'max_attempts');
+        const updates = rec.events('kycliveness.update');
+        assert.equal(updates.length, 1);
+        assert.equal(updates[0].object_payload.score, -1);
+        assert.deepEqual(updates[0].object_payload.reasons.map((r: any) => r['reason-code']), [1901]);
+      } finally {
+        await rec.close();
+      }
+    });
+
+    test('deliveries retry with backoff until the receiver recovers, every attempt logged; 410 abandons; replay resends', async () => {
+      let failFirst = 2;
+      const rec = await startReceiver(() => (failFirst-- > 0 ? 503 : 200));
+      try {
+        const c = await s.newClient();
+        const token = await s.token(c);
+        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: rec.url } });
+        await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER });
+        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+        await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/Kycreview`, { token });
+        await s.settle();
+        assert.equal(rec.attempts(), 1);
+        s.clock.advance(5_000);
+        await s.settle();
+        s.clock.advance(10_000);
+        await s.settle();
+        assert.equal(rec.attempts(), 3);
+        assert.equal(rec.events('user.kycrequest').length, 1);
+        const log = (await call(s.baseUrl, 'GET', '/admin/webhooks/deliveries', { token })).json.deliveries;
+        assert.equal(log.length, 1);
+        assert.equal(log[0].state, 'delivered');
+        assert.deepEqual(log[0].log.map((a: any) => a.status), [503, 503, 200]);
+
+        const replay = await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, { token });
+        assert.equal(replay.status, 202);
+        await s.settle();
+        assert.equal(rec.events('user.kycrequest').length, 2);
+        const other = await s.newClient();
+        assert.equal((await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, { token: await s.token(other) })).status, 404);
+      } finally {
+        await rec.close();
+      }
+
+      const gone = await startReceiver(() => 410);
+      try {
+        const c = await s.newClient();
+        const token = await s.token(c);
+        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: gone.url } });
+        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+        await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/Kycreview`, { token });
+        await s.settle();
+        s.clock.advance(3600_000);
+        await s.settle();
+        assert.equal(gone.attempts(), 1);
+        const log = (await call(s.baseUrl, 'GET', '/admin/webhooks/deliveries?state=abandoned', { token: await s.token(c) })).json.deliveries;
+        assert.equal(log.length, 1);
+      } finally {
+        await gone.close();
+      }
+    });
+
+    test('a state change and its webhook commit together: a failed import emits nothing', async () => {
+      const rec = await startReceiver();
+      try {
+        const c = await s.newClient();
+        const token = await s.token(c);
+        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: rec.url } });
+        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+        const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token })).json.identification;
+        await call(s.baseUrl, 'POST', `/simulation/kycliveness/${v['identification-id']}`, { token, body: { outcome: 'processed' } });
+        await s.settle();
+        const events = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
+        // A constraint that refuses the report's row makes the import's transaction fail half-way.
+        await s.runtime.deps.db.query(`alter table documents add constraint kyclive_test_block check (name <> 'liveness_result.pdf') not valid`);
+        try {
+          const r = await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/kycliveness`, { token });
+          assert.equal(r.status, 500);
+          assert.doesNotMatch(r.text, /constraint|kyclive_test_block|documents/);
+        } finally {
+          await s.runtime.deps.db.query(`alter table documents drop constraint kyclive_test_block`);
+        }
+        const after = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
+        assert.equal(after.rows[0].n, events.rows[0].n);
+        const ok = await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/kycliveness`, { token });
+        assert.equal(ok.status, 200);
+        await s.settle();
+        assert.equal(rec.events('document.create').length, 1);
+      } finally {
+        await rec.close();
+      }
+    });
+  });
+}
