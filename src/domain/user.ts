@@ -167,11 +167,19 @@ export function treezorDate(d: Date | null): string {
   return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}:${g('second')}`;
 }
 
-/** The wire object: every attribute present (empty string when unset), numbers as strings. */
+/**
+ * The wire object, numbers as strings. Free-text attributes are always present ('' when unset);
+ * enumerated, integer and date attributes only when set, since '' is not a valid value of any of
+ * them in the official spec.
+ */
 export function toTreezorUser(u: StoredUser): Record<string, unknown> {
   const f = u.fields;
-  const attrs: Record<string, unknown> = {};
-  for (const k of Object.keys(USER_FIELDS)) attrs[k] = f[k] ?? '';
+  const attrs: Record<string, unknown> = { controllingPersonType: '0', employeeType: '0' };
+  for (const [k, spec] of Object.entries(USER_FIELDS)) {
+    const freeText = spec.t === 'str' || spec.t === 'email' || spec.t === 'country';
+    if (f[k] !== undefined && f[k] !== '') attrs[k] = f[k];
+    else if (freeText) attrs[k] = '';
+  }
   return {
     userId: String(u.id),
     userTypeId: f.userTypeId ?? '1',
@@ -179,7 +187,7 @@ export function toTreezorUser(u: StoredUser): Record<string, unknown> {
     clientId: String(u.clientNumericId),
     ...attrs,
     parentUserId: u.parentUserId === null ? null : String(u.parentUserId),
-    parentType: f.parentType || null,
+    ...(f.parentType ? { parentType: f.parentType } : {}),
     kycLevel: String(u.kycLevel),
     kycReview: String(u.kycReview),
     kycReviewComment: u.kycReviewComment,
