@@ -345,3 +345,25 @@ describe('webhook subscriptions', () => {
 test('unknown routes answer 404 in the Treezor format', async () => {
   assertTreezorError(await call(s.baseUrl, 'GET', '/v1/nothing-here'), 404);
 });
+
+describe('concurrent initiations (group commit)', () => {
+  test('many users at once, several requests per user: each user ends with exactly one live verification, errors stay per request', async () => {
+    const t = await tenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0].userId);
+    const incomplete = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'i@example.com' } })).json.users[0].userId;
+    const other = await tenant();
+    const foreign = (await call(s.baseUrl, 'POST', '/v1/users', { token: other.token, body: VALID_USER })).json.users[0].userId;
+    const reqs = [...ids, ...ids, ...ids, incomplete, foreign].map((id) => call(s.baseUrl, 'POST', `/v1/users/${id}/kycliveness`, { token: t.token }));
+    const res = await Promise.all(reqs);
+    assert.deepEqual(res.slice(0, 15).map((r) => r.status), Array(15).fill(201));
+    assertTreezorError(res[15], 428);
+    assertTreezorError(res[16], 404);
+    const r = await s.runtime.deps.db.query<{ user_id: number; state: string; n: number }>(
+      `select user_id, state, count(*)::int as n from verifications where client_id = $1 group by user_id, state order by user_id, state`, [t.clientId]);
+    for (const id of ids) {
+      const rows = r.rows.filter((x) => String(x.user_id) === id);
+      assert.deepEqual(rows.map((x) => [x.state, x.n]), [['initiated', 1], ['superseded', 2]], `user ${id}`);
+    }
+  });
+});

@@ -10,8 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { startTestServer, call, type TestServer } from '../helpers/runtime.ts';
@@ -33,6 +33,8 @@ before(async () => {
   if (skip) return;
   spec = parse(readFileSync(SPEC_PATH, 'utf8'));
   ajv = new Ajv({ strict: false, coerceTypes: true, allErrors: true });
+  // ajv-formats is CommonJS: its default export arrives wrapped under NodeNext resolution.
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
   addFormats(ajv);
   ajv.addFormat('date-time', { validate: (v: string) => /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/.test(v) });
   ajv.addFormat('date', { validate: (v: string) => /^\d{4}-\d\d-\d\d$/.test(v) });

@@ -1,0 +1,8 @@
+// The baseline: a bare Fastify route doing nothing, measured in the same run as kyclive.
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+const app = Fastify();
+app.post('/bare', async () => ({ ok: true }));
+await app.listen({ port: 0, host: '127.0.0.1' });
+process.send!({ ready: true, port: (app.server.address() as AddressInfo).port });
+process.on('message', async (m: any) => { if (m.cmd === 'close') { await app.close(); process.exit(0); } });

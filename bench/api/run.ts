@@ -1,0 +1,109 @@
+/**
+ * npm run bench:api — POST kycliveness throughput and p99 latency at 50 connections beside a bare
+ * Fastify route measured in the same run, then webhook delivery throughput (burst) and
+ * enqueue-to-receipt latency (steady 500/s). Numbers, not assertions: compare the ratios.
+ * Options: --duration SECONDS (default 10), DATABASE_URL=postgres://… to bench PostgreSQL.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+
+const duration = Number(process.argv[process.argv.indexOf('--duration') + 1]) || 10;
+const here = new URL('.', import.meta.url).pathname;
+
+function start(file: string): Promise<{ child: ChildProcess; port: number; call: (m: object) => Promise<any> }> {
+  const child = fork(`${here}${file}`, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let seq = 0;
+  const waiting = new Map<number, (v: any) => void>();
+  return new Promise((resolve, reject) => {
+    child.on('message', (m: any) => {
+      if (m.ready) resolve({ child, port: m.port, call: (msg) => new Promise((res) => { const id = ++seq; waiting.set(id, res); child.send({ ...msg, id }); }) });
+      else if (m.id && waiting.has(m.id)) { waiting.get(m.id)!(m); waiting.delete(m.id); }
+    });
+    child.on('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+  });
+}
+
+function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+
+const bare = await start('bare-child.ts');
+const kyc = await start('server-child.ts');
+const base = `http://127.0.0.1:${kyc.port}`;
+const creds = await kyc.call({ cmd: 'setup' });
+const tok = await (await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_id: creds.clientId, client_secret: creds.clientSecret }) })).json() as { access_token: string };
+const auth = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
+const users: string[] = [];
+for (let i = 0; i < 500; i++) {
+  const r = await (await fetch(`${base}/v1/users`, { method: 'POST', headers: auth, body: JSON.stringify({ userTypeId: 1, specifiedUSPerson: 0, email: `b${i}@example.com`, firstname: 'Bench', lastname: `User${i}`, birthday: '1990-01-01' }) })).json() as any;
+  users.push(r.users[0].userId);
+}
+
+console.log(`# kyclive API benchmark (${duration} s per run, 50 connections, database: ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`);
+// Warm both, then measure bare first and kyclive right after, in the same run.
+await load({ url: `http://127.0.0.1:${bare.port}/bare`, method: 'POST', connections: 50, duration: 2 });
+const bareRes = await load({ url: `http://127.0.0.1:${bare.port}/bare`, method: 'POST', connections: 50, duration, body: '{}', headers: { 'content-type': 'application/json' } });
+let n = 0;
+const kycOpts = {
+  url: base, connections: 50, duration, headers: auth,
+  requests: [{ method: 'POST' as const, setupRequest: (req: any) => ({ ...req, path: `/v1/users/${users[n++ % users.length]}/kycliveness`, body: '{"redirectUrl":"https://integrator.example/done"}' }) }],
+};
+await load({ ...kycOpts, duration: 2 });
+const kycRes = await load(kycOpts);
+const row = (name: string, r: autocannon.Result) => `| ${name} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
+console.log('\n| route | req/s | p50 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|');
+console.log(row('bare Fastify POST', bareRes));
+console.log(row('POST /v1/users/{id}/kycliveness', kycRes));
+console.log(`\nPOST kycliveness / bare = ${(kycRes.requests.average / bareRes.requests.average * 100).toFixed(1)}% (target ≥ 25%), p99 ${kycRes.latency.p99} ms (target ≤ 20 ms)`);
+
+// Webhooks: a receiver in this process records enqueue-to-receipt from the payload's sentAt.
+const latencies: number[] = [];
+let received = 0;
+let lastAt = 0;
+const receiver = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString());
+    latencies.push(Date.now() - body.object_payload.sentAt);
+    received++;
+    lastAt = Date.now();
+    res.end('ok');
+  });
+});
+await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/h`;
+await fetch(`${base}/settings/hooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: hookUrl }) });
+const waitFor = async (count: number) => { const t0 = Date.now(); while (received < count && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20)); };
+
+const BURST = 5000;
+const t0 = Date.now();
+await kyc.call({ cmd: 'enqueue', n: BURST, clientId: creds.clientId });
+await waitFor(BURST);
+const burstRate = BURST / ((lastAt - t0) / 1000);
+latencies.length = 0; received = 0;
+
+const RATE = 500;
+const steadyMs = duration * 1000;
+const start2 = Date.now();
+let sent = 0;
+while (Date.now() - start2 < steadyMs) {
+  const due = Math.floor(((Date.now() - start2) / 1000) * RATE) - sent;
+  if (due > 0) { await kyc.call({ cmd: 'enqueue', n: due, clientId: creds.clientId }); sent += due; }
+  await new Promise((r) => setTimeout(r, 20));
+}
+await waitFor(sent);
+console.log('\n| webhooks | value |\n|---|---|');
+console.log(`| burst of ${BURST}: deliveries/s | ${Math.round(burstRate)} |`);
+console.log(`| steady ${RATE}/s for ${duration} s: delivered | ${received}/${sent} |`);
+console.log(`| steady: enqueue-to-receipt p50 / p99 ms | ${pct(latencies, 50)} / ${pct(latencies, 99)} |`);
+console.log(`\n(targets: ≥ 500 deliveries/s, p99 ≤ 200 ms)`);
+
+receiver.close();
+await bare.call({ cmd: 'close' }).catch(() => {});
+await kyc.call({ cmd: 'close' }).catch(() => {});
+process.exit(0);

@@ -1,0 +1,46 @@
+/**
+ * Benchmark server process: a real kyclive (embedded PGlite by default, PostgreSQL with
+ * DATABASE_URL) in its own process, so the load generator does not share its event loop. Answers
+ * IPC commands from bench/api/run.ts to set up data and enqueue webhook events.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config/config.ts';
+import { createRuntime } from '../../src/main/compose.ts';
+import { createClient } from '../../src/app/clients/create-client.ts';
+import { emitEvent } from '../../src/app/outbox.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-bench-'));
+const config = loadConfig({ ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
+if (config.databaseUrl) config.webhooks.allowLoopback = true;
+const rt = await createRuntime(config, {});
+await rt.app.listen({ port: 0, host: '127.0.0.1' });
+rt.startBackground();
+const port = (rt.app.server.address() as AddressInfo).port;
+
+process.on('message', async (m: any) => {
+  try {
+    if (m.cmd === 'setup') {
+      const c = await createClient(rt.deps.db, { name: 'bench', scopes: ['read_only', 'read_write', 'admin', 'legal'] });
+      process.send!({ id: m.id, ok: true, clientId: c.clientId, clientSecret: c.clientSecret });
+    } else if (m.cmd === 'enqueue') {
+      await rt.deps.db.transaction(async (tx) => {
+        for (let i = 0; i < m.n; i++) {
+          await emitEvent(tx, { clientId: m.clientId, name: 'bench.ping', object: 'bench', objectId: String(i), payload: { i, sentAt: Date.now() } }, new Date());
+        }
+      });
+      rt.deps.wake.webhooks();
+      process.send!({ id: m.id, ok: true });
+    } else if (m.cmd === 'close') {
+      await rt.close();
+      process.send!({ id: m.id, ok: true });
+      process.exit(0);
+    }
+  } catch (e) {
+    process.send!({ id: m.id, ok: false, error: String(e) });
+  }
+});
+process.send!({ ready: true, port });

@@ -1,0 +1,114 @@
+/**
+ * Group commit for POST kycliveness. Requests that arrive together share two statements (one
+ * lookup, one supersede+insert) instead of two each: PGlite spends ~0.4–1.2 ms per statement
+ * whatever its size (measured: 64% of the server's CPU in the wasm engine and its protocol layer
+ * at 50 connections), and PostgreSQL saves round trips and WAL flushes. At low load a batch is one
+ * request and nothing waits: a flush starts on the next macrotask.
+ */
+import { randomUUID } from 'node:crypto';
+import { KycError } from '../../domain/errors.ts';
+import { missingLivenessFields } from '../../domain/user.ts';
+import { SUPERSEDABLE_STATES } from '../../domain/verification/states.ts';
+import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import type { AppDeps } from '../deps.ts';
+import type { Challenge } from '../ports.ts';
+
+export interface InitiateRequest {
+  clientId: string;
+  userId: number;
+  redirectUrl?: string;
+}
+
+interface Pending extends InitiateRequest {
+  resolve(v: { identificationId: string; identificationUrl: string }): void;
+  reject(e: unknown): void;
+}
+
+const MAX_BATCH = 200;
+
+export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Challenge[]) {
+  let queue: Pending[] = [];
+  let running = false;
+
+  async function flush(batch: Pending[]): Promise<void> {
+    const found = await deps.db.query<{ id: number; client_id: string; fields: Record<string, string>; verification_method: 'liveness' | 'certified'; default_redirect_url: string | null }>(
+      `select u.id, u.client_id, u.fields, c.verification_method, c.default_redirect_url
+         from unnest($1::bigint[], $2::text[]) as q(user_id, client_id)
+         join users u on u.id = q.user_id and u.client_id = q.client_id
+         join clients c on c.id = u.client_id`,
+      [batch.map((b) => b.userId), batch.map((b) => b.clientId)],
+    );
+    const byKey = new Map(found.rows.map((r) => [`${r.client_id}:${r.id}`, r]));
+    const now = deps.clock.now();
+    const expiresAt = new Date(now.getTime() + deps.config.verificationTtlSeconds * 1000);
+    const rows: { p: Pending; id: string; token: string; method: string; redirect: string; challenges: string }[] = [];
+    for (const p of batch) {
+      const u = byKey.get(`${p.clientId}:${p.userId}`);
+      if (!u) { p.reject(new KycError('not_found', 'User not found.', { param: 'userId' })); continue; }
+      const missing = missingLivenessFields(u.fields);
+      if (missing.length) {
+        p.reject(new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, { param: missing[0], details: { missingFields: missing } }));
+        continue;
+      }
+      rows.push({
+        p, id: randomUUID(), token: randomToken(32), method: u.verification_method,
+        redirect: p.redirectUrl ?? u.default_redirect_url ?? deps.config.defaultRedirectUrl,
+        challenges: JSON.stringify(u.verification_method === 'certified' ? makeChallenges() : []),
+      });
+    }
+    if (rows.length === 0) return;
+    // Mirrors transition('supersede') and transition('expire') for every user of the batch: their
+    // initiated verifications past expiry become expired, the other unfinished ones superseded.
+    // The CTEs and the insert share one snapshot, so the rows inserted here are not touched.
+    await deps.db.query(
+      `with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+                    as t(id, client_id, user_id, method, token_hash, redirect_url, challenges)),
+       expired as (
+         update verifications v set state = 'expired', updated_at = $9 from q
+          where v.client_id = q.client_id and v.user_id = q.user_id and v.state = 'initiated' and v.expires_at <= $9 returning v.id),
+       superseded as (
+         update verifications v set state = 'superseded', superseded_by = q.id, updated_at = $9 from q
+          where v.client_id = q.client_id and v.user_id = q.user_id and v.state = any($10::text[])
+            and not (v.state = 'initiated' and v.expires_at <= $9) returning v.id)
+       insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
+       select id, client_id, user_id, method, 'initiated', token_hash, redirect_url, challenges, $8, $9, $9 from q`,
+      [rows.map((r) => r.id), rows.map((r) => r.p.clientId), rows.map((r) => r.p.userId), rows.map((r) => r.method),
+        rows.map((r) => sha256Hex(r.token)), rows.map((r) => r.redirect), rows.map((r) => r.challenges), expiresAt, now, [...SUPERSEDABLE_STATES]],
+    );
+    for (const r of rows) r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+  }
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length) {
+        // A user may appear once per batch: a second request for the same user must supersede the first.
+        const batch: Pending[] = [];
+        const rest: Pending[] = [];
+        const users = new Set<string>();
+        for (const p of queue) {
+          const k = `${p.clientId}:${p.userId}`;
+          if (batch.length < MAX_BATCH && !users.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
+        }
+        queue = rest;
+        try {
+          await flush(batch);
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return function submit(req: InitiateRequest): Promise<{ identificationId: string; identificationUrl: string }> {
+    return new Promise((resolve, reject) => {
+      queue.push({ ...req, resolve, reject });
+      if (!running) {
+        running = true;
+        setImmediate(() => { void drain(); });
+      }
+    });
+  };
+}
