@@ -2,6 +2,7 @@
  * `kyclive serve`: the whole service in one process (API, worker, webhook dispatcher) with the
  * embedded defaults, or the production adapters when DATABASE_URL / BLOB_STORE are set.
  */
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from '../config/config.ts';
 import { createRuntime, ensureDemoClient } from './compose.ts';
@@ -21,9 +22,12 @@ export async function serve(): Promise<void> {
   await runtime.app.listen({ port: config.port, host: config.host });
   runtime.startBackground();
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  // PORT=0 asks for any free port: show the one we got.
+  const port = (runtime.app.server.address() as AddressInfo).port;
+  if (config.port === 0) config.publicBaseUrl = `http://${shownHost}:${port}`;
   const log = pino({ level: config.logLevel });
-  console.log(`kyclive listening on http://${shownHost}:${config.port}`);
-  console.log(`API docs: http://${shownHost}:${config.port}/docs (OpenAPI: /openapi.json)`);
+  console.log(`kyclive listening on http://${shownHost}:${port}`);
+  console.log(`API docs: http://${shownHost}:${port}/docs (OpenAPI: /openapi.json)`);
   console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${config.worker.analyzer}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
   if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
   let closing = false;

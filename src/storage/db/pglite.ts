@@ -15,7 +15,8 @@ function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: u
     async exec(sql: string) { await q.exec(sql); },
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const r = await q.query(sql, params);
-      return { rows: r.rows as T[], rowCount: r.affectedRows ?? r.rows.length };
+      // PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
+      return { rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
     },
   };
 }
