@@ -7,27 +7,34 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import { KycliveClient, verifyWebhook, KycliveApiError } from '../src/sdk/index.ts';
 import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
+import { startS3 } from './helpers/s3.ts';
 
 for (const backend of await testDatabases()) {
-  describe(`integrator flow on ${backend.name}`, { skip: backend.skip }, () => {
+  // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
+  const production = backend.name === 'postgres';
+  describe(`integrator flow on ${backend.name}${production ? ' with S3 blobs' : ' with disk blobs'}`, { skip: backend.skip }, () => {
     let server: TestServer;
     let drop: () => Promise<void>;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    let s3: Awaited<ReturnType<typeof startS3>> | undefined;
 
     before(async () => {
       const opened = await backend.open();
       drop = opened.drop;
-      server = await startTestServer(opened.db);
+      if (production) s3 = await startS3();
+      server = await startTestServer(opened.db, { env: s3?.env });
       receiver = await startReceiver();
     });
     after(async () => {
       await receiver?.close();
       await server?.close();
+      await s3?.close();
       await drop?.();
     });
 
@@ -115,6 +122,18 @@ for (const backend of await testDatabases()) {
       const parsed = await PDFDocument.load(pdf);
       assert.match(parsed.getSubject() ?? '', /^SIMULATED/);
       assert.match(parsed.getTitle() ?? '', /Liveness result/);
+      if (s3) {
+        // The report really went to the S3 store, encrypted.
+        const { readdirSync, readFileSync } = await import('node:fs');
+        // s3rver keeps each object's bytes in a file named <key>._S3rver_object.
+        const files = readdirSync(s3.directory, { recursive: true }).map(String).filter((f) => f.includes('/artifacts/') && f.endsWith('._S3rver_object'));
+        assert.ok(files.length > 0, 'artifact stored in S3');
+        for (const f of files) {
+          const bytes = readFileSync(join(s3.directory, f));
+          assert.equal(bytes.subarray(0, 4).toString(), 'KLB1');
+          assert.ok(!bytes.includes(Buffer.from('%PDF')), 'no plaintext at rest');
+        }
+      }
       // The report's recorded hash matches what is served.
       const rec = await server.runtime.deps.db.query<{ sha256: string }>('select sha256 from documents where id = $1', [Number(docs[0].documentId)]);
       assert.equal(createHash('sha256').update(pdf).digest('hex'), rec.rows[0].sha256);
