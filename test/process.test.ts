@@ -91,3 +91,52 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('split deployment on PostgreSQL: API with KYCLIVE_WORKER=0, jobs run by a separate `kyclive worker`', async (t) => {
+  const { testDatabases } = await import('./helpers/databases.ts');
+  const pgBackend = (await testDatabases()).find((b) => b.name === 'postgres')!;
+  if (pgBackend.skip) { t.skip(pgBackend.skip); return; }
+  const { db, url, drop } = await pgBackend.open();
+  await db.close();
+  const { startReceiver } = await import('./helpers/webhook-receiver.ts');
+  const rec = await startReceiver();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-split-'));
+  const secrets = { KYCLIVE_SECRET: Buffer.alloc(32, 1).toString('base64'), BLOB_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64') };
+  const env = { ...process.env, ...secrets, DATABASE_URL: url!, KYCLIVE_DATA_DIR: dataDir, WEBHOOK_ALLOW_LOOPBACK: '1', KYCLIVE_SANDBOX: '1', WEBHOOK_POLL_MS: '100', JOB_POLL_MS: '100' };
+  const api = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_WORKER: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let worker: ReturnType<typeof spawn> | undefined;
+  try {
+    let out = '';
+    api.stdout!.on('data', (d) => { out += d; });
+    api.stderr!.on('data', (d) => { out += d; });
+    const base = await new Promise<string>((resolve, reject) => {
+      const iv = setInterval(() => { const m = /^kyclive listening on (\S+)$/m.exec(out); if (m) { clearInterval(iv); resolve(m[1]); } }, 50);
+      api.on('exit', (c) => { clearInterval(iv); reject(new Error(`api exited ${c}: ${out}`)); });
+    });
+    // No demo client in production mode: create one with the CLI against the same database.
+    const created = spawnSync(process.execPath, [BIN, 'clients', 'create', '--name', 'Split', '--scopes', 'read_only read_write admin legal'], { env, encoding: 'utf8' });
+    assert.equal(created.status, 0, created.stderr);
+    const c = JSON.parse(created.stdout);
+    const tok = (await (await fetch(`${base}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret }) })).json()) as any;
+    const h = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
+    await fetch(`${base}/settings/hooks`, { method: 'POST', headers: h, body: JSON.stringify({ url: rec.url }) });
+    const u = (await (await fetch(`${base}/v1/users`, { method: 'POST', headers: h, body: JSON.stringify({ userTypeId: 1, specifiedUSPerson: 0, email: 's@example.com', firstname: 'S', lastname: 'P', birthday: '1980-02-02' }) })).json()) as any;
+    const v = (await (await fetch(`${base}/v1/users/${u.users[0].userId}/kycliveness`, { method: 'POST', headers: h })).json()) as any;
+    await fetch(`${base}/simulation/kycliveness/${v.identification['identification-id']}`, { method: 'POST', headers: h, body: JSON.stringify({ outcome: 'processed', score: 1 }) });
+    const waitFor = async (pred: () => boolean, ms: number) => { const t0 = Date.now(); while (!pred() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 50)); return pred(); };
+    assert.ok(await waitFor(() => rec.events('kycliveness.create').length === 1, 10_000), 'create delivered by the API process');
+    // The API process does not run jobs: no analysis yet.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(rec.events('kycliveness.update').length, 0);
+    worker = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.ok(await waitFor(() => rec.events('kycliveness.update').length === 1, 20_000), 'the worker ran the analysis');
+    assert.equal(rec.events('kycliveness.update')[0].object_payload.score, 1);
+  } finally {
+    worker?.kill('SIGTERM');
+    api.kill('SIGTERM');
+    await Promise.all([worker && new Promise((r) => worker!.on('exit', r)), new Promise((r) => api.on('exit', r))]);
+    await rec.close();
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

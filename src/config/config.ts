@@ -45,6 +45,11 @@ export interface Config {
     timeoutMs: number;
     /** Parallel deliveries per process. */
     concurrency: number;
+    /**
+     * How often an idle dispatcher looks for due deliveries. Events written by the same process wake
+     * it at once; this bounds the delay for events written by another process (API and worker split).
+     */
+    pollIntervalMs: number;
   };
   uploads: {
     /** Per media file. Env MAX_UPLOAD_BYTES; default 200 MiB. */
@@ -132,6 +137,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       allowLoopback: bool(env.WEBHOOK_ALLOW_LOOPBACK, embedded),
       timeoutMs: int('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 100),
       concurrency: int('WEBHOOK_CONCURRENCY', env.WEBHOOK_CONCURRENCY, 64, 1),
+      pollIntervalMs: int('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, 250, 10),
     },
     uploads: { maxBytes: int('MAX_UPLOAD_BYTES', env.MAX_UPLOAD_BYTES, 200 * 1024 * 1024, 1024) },
     worker: {

@@ -12,6 +12,7 @@ import { openDatabase } from './compose.ts';
 
 const USAGE = `usage: kyclive <command>
   serve                                   run the service (same as npm start)
+  worker                                  run only the job worker and webhook dispatcher (scale them apart from the API; set KYCLIVE_WORKER=0 on API processes)
   migrate                                 apply database migrations
   clients create --name NAME [--scopes "read_only read_write admin"] [--method liveness|certified]
   clients list
@@ -39,6 +40,11 @@ export async function main(argv: string[]): Promise<number> {
     const { serve } = await import('./server.ts');
     await serve();
     return -1; // keep running
+  }
+  if (cmd === 'worker') {
+    const { runWorker } = await import('./server.ts');
+    await runWorker();
+    return -1;
   }
   if (cmd === 'migrate') {
     const applied = await withDb((db) => migrate(db));

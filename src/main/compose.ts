@@ -60,8 +60,8 @@ export interface Runtime {
   app: FastifyInstance;
   jobs: JobRunner;
   webhooks: Dispatcher;
-  /** Starts the in-process worker and dispatcher (when configured) and the expiry sweeper. */
-  startBackground(): void;
+  /** Starts the job worker (when configured, or forced for `kyclive worker`), the dispatcher and the expiry sweeper. */
+  startBackground(opts?: { forceWorker?: boolean }): void;
   /** Graceful: stop accepting, finish in-flight requests, jobs and deliveries, close the database. */
   close(): Promise<void>;
 }
@@ -92,12 +92,12 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
     },
   }, { concurrency: 1, leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
-  webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps) });
+  webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs });
   let sweeper: NodeJS.Timeout | undefined;
   return {
     config, deps, app, jobs, webhooks,
-    startBackground() {
-      if (config.worker.inProcess) jobs!.start();
+    startBackground(opts: { forceWorker?: boolean } = {}) {
+      if (config.worker.inProcess || opts.forceWorker) jobs!.start();
       webhooks!.start();
       const sweep = () => expireVerifications(deps).catch((err) => deps.log.error({ err }, 'expiry sweep failed'));
       sweeper = setInterval(sweep, 60_000);

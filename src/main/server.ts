@@ -42,3 +42,21 @@ export async function serve(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
+
+/** `kyclive worker`: jobs, webhook deliveries and expiry, no HTTP. Same graceful SIGTERM. */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const runtime = await createRuntime(config, { log: logger });
+  runtime.startBackground({ forceWorker: true });
+  console.log(`kyclive worker started (analyzer: ${config.worker.analyzer})`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'worker shutting down: finishing running jobs and deliveries');
+    runtime.close().then(() => process.exit(0), (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
