@@ -8,6 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PDFDocument } from 'pdf-lib';
 import { KycliveClient, verifyWebhook, KycliveApiError } from '../src/sdk/index.ts';
 import { testDatabases } from './helpers/databases.ts';
@@ -124,14 +125,13 @@ for (const backend of await testDatabases()) {
       assert.match(parsed.getTitle() ?? '', /Liveness result/);
       if (s3) {
         // The report really went to the S3 store, encrypted.
-        const { readdirSync, readFileSync } = await import('node:fs');
         // s3rver keeps each object's bytes in a file named <key>._S3rver_object.
         const files = readdirSync(s3.directory, { recursive: true }).map(String).filter((f) => f.includes('/artifacts/') && f.endsWith('._S3rver_object'));
         assert.ok(files.length > 0, 'artifact stored in S3');
         for (const f of files) {
-          const bytes = readFileSync(join(s3.directory, f));
-          assert.equal(bytes.subarray(0, 4).toString(), 'KLB1');
-          assert.ok(!bytes.includes(Buffer.from('%PDF')), 'no plaintext at rest');
+          const stored: Buffer = readFileSync(join(s3.directory, f));
+          assert.equal(stored.subarray(0, 4).toString(), 'KLB1');
+          assert.ok(!stored.includes(Buffer.from('%PDF')), 'no plaintext at rest');
         }
       }
       // The report's recorded hash matches what is served.
