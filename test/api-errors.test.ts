@@ -367,3 +367,20 @@ describe('concurrent initiations (group commit)', () => {
     }
   });
 });
+
+describe('token endpoint throttling', () => {
+  test('after 10 failed attempts for a client, even the right secret waits a minute (429 with Retry-After)', async () => {
+    s.clock.advance(61_000); // a fresh window: earlier tests failed on purpose from this address
+    const c = await s.newClient();
+    const form = (secret: string) => ({ raw: `grant_type=client_credentials&client_id=${c.clientId}&client_secret=${secret}`, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.9' } });
+    for (let i = 0; i < 10; i++) assert.equal((await call(s.baseUrl, 'POST', '/oauth/token', form('wrong'))).status, 401);
+    const limited = await call(s.baseUrl, 'POST', '/oauth/token', form(c.clientSecret));
+    assertTreezorError(limited, 429, 'too_many_requests');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    // Another client from the same address is not locked out by this one's failures.
+    const other = await s.newClient();
+    assert.equal((await call(s.baseUrl, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: other.clientId, client_secret: other.clientSecret } })).status, 200);
+    s.clock.advance(61_000);
+    assert.equal((await call(s.baseUrl, 'POST', '/oauth/token', form(c.clientSecret))).status, 200);
+  });
+});

@@ -47,6 +47,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       body.error_description = k.message;
     }
     if (k.code === 'unauthorized' || k.code === 'invalid_client') reply.header('WWW-Authenticate', 'Bearer');
+    if (typeof k.details?.retryAfterSeconds === 'number') reply.header('Retry-After', String(k.details.retryAfterSeconds));
     return reply.status(m.status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

@@ -33,6 +33,8 @@ export interface Config {
   defaultRedirectUrl: string;
   /** Lifetime of an unused identification-url. Env VERIFICATION_TTL_SECONDS; default 7 days. */
   verificationTtlSeconds: number;
+  /** Raw capture media (videos) of a finished verification are deleted after this many days. Env MEDIA_RETENTION_DAYS. */
+  mediaRetentionDays: number;
   /** Presigned document download lifetime (Treezor: 30 s). */
   downloadUrlTtlSeconds: number;
   /** Access token lifetime (Treezor: 3600). */
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sandbox: bool(env.KYCLIVE_SANDBOX, embedded),
     defaultRedirectUrl: env.DEFAULT_REDIRECT_URL || `http://localhost:${port}/identification/done`,
     verificationTtlSeconds: int('VERIFICATION_TTL_SECONDS', env.VERIFICATION_TTL_SECONDS, 7 * 24 * 3600, 60),
+    mediaRetentionDays: int('MEDIA_RETENTION_DAYS', env.MEDIA_RETENTION_DAYS, 30, 0),
     downloadUrlTtlSeconds: 30,
     tokenTtlSeconds: 3600,
     webhooks: {

@@ -12,6 +12,7 @@ import { createClient } from '../app/clients/create-client.ts';
 import type { AppDeps, Log } from '../app/deps.ts';
 import { silentLog } from '../app/deps.ts';
 import { expireVerifications } from '../app/verifications/expire-verifications.ts';
+import { purgeCaptureMedia } from '../app/verifications/purge-capture-media.ts';
 import type { Analyzer, BlobStore, Clock, Db } from '../app/ports.ts';
 import { systemClock } from '../app/ports.ts';
 import { webhookUrlPolicy } from '../app/webhooks/subscriptions.ts';
@@ -99,7 +100,10 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
     startBackground(opts: { forceWorker?: boolean } = {}) {
       if (config.worker.inProcess || opts.forceWorker) jobs!.start();
       webhooks!.start();
-      const sweep = () => expireVerifications(deps).catch((err) => deps.log.error({ err }, 'expiry sweep failed'));
+      const sweep = async () => {
+        await expireVerifications(deps).catch((err) => deps.log.error({ err }, 'expiry sweep failed'));
+        await purgeCaptureMedia(deps).catch((err) => deps.log.error({ err }, 'capture media purge failed'));
+      };
       sweeper = setInterval(sweep, 60_000);
       sweeper.unref();
       void sweep();
