@@ -47,3 +47,24 @@ test('capture media of finished verifications are purged after MEDIA_RETENTION_D
     s.clock.advance(-31 * 24 * 3600 * 1000);
   }
 });
+
+test('chunks of an unfinished resumable upload are dropped once its verification is superseded', async () => {
+  const c = await s.newClient();
+  const token = await s.token(c);
+  const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'o@example.com', firstname: 'O', lastname: 'C', birthday: '1990-01-01' } })).json.users[0];
+  const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token })).json.identification;
+  const ct = (v['identification-url'] as string).split('/').pop()!;
+  const up = await call(s.baseUrl, 'POST', `/capture/v1/sessions/${ct}/uploads`, { body: { step: 'face', contentType: 'image/jpeg', size: JPEG.length * 2 } });
+  assert.equal(up.status, 201, up.text);
+  const id = up.json.uploadId ?? up.json.id;
+  const chunk = await call(s.baseUrl, 'PATCH', `/capture/v1/sessions/${ct}/uploads/${id}`, { raw: JPEG, headers: { 'content-type': 'application/octet-stream', 'upload-offset': '0' } });
+  assert.equal(chunk.status, 200, chunk.text);
+  const chunks = async () => (await s.runtime.deps.db.query<{ blob_key: string }>('select c.blob_key from capture_upload_chunks c join capture_uploads u on u.id = c.upload_id where u.verification_id = $1', [v['identification-id']])).rows;
+  const before = await chunks();
+  assert.equal(before.length, 1);
+  assert.equal(await purgeCaptureMedia(s.runtime.deps), 0, 'kept while the verification is open');
+  await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token }); // supersedes it
+  assert.equal(await purgeCaptureMedia(s.runtime.deps), 1);
+  assert.deepEqual(await chunks(), []);
+  assert.equal(existsSync(`${s.dataDir}/blobs/${before[0].blob_key}`), false);
+});

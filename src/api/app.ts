@@ -14,6 +14,7 @@ import { installErrorHandling, invalidJson } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { ErrorBody } from './schemas.ts';
 import adminRoutes from './routes/admin.ts';
+import brandingRoutes from './routes/branding.ts';
 import captureRoutes from './routes/capture.ts';
 import documentRoutes from './routes/documents.ts';
 import kyclivenessRoutes from './routes/kycliveness.ts';
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   for (const routes of [oauthRoutes, userRoutes, kyclivenessRoutes, documentRoutes, settingsRoutes, adminRoutes, simulationRoutes]) {
     await app.register(routes, { deps });
   }
+  await app.register(brandingRoutes, { deps });
   await app.register(captureRoutes, { deps });
   return app;
 }

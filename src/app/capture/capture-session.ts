@@ -1,6 +1,6 @@
 import { KycError } from '../../domain/errors.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
-import { findByTokenHash, type Verification } from '../../storage/db/repo/verifications.ts';
+import { findById, findByTokenHash, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { Queryable } from '../ports.ts';
 
 export const CAPTURE_STEPS = ['document_front', 'document_back', 'document_tilt', 'face'] as const;
@@ -12,10 +12,24 @@ export function requiredSteps(documentType: string | null | undefined): CaptureS
   return documentType === 'passport' ? ['document_front', 'face'] : ['document_front', 'document_back', 'face'];
 }
 
-/** The identification-url token is the only credential of the end user: unknown and malformed look the same. */
+export const isTokenShape = (t: unknown): t is string => typeof t === 'string' && /^[A-Za-z0-9_-]{43}$/.test(t);
+
+/**
+ * The identification-url token is the only credential of the end user: unknown and malformed
+ * look the same. A phone that claimed a desktop's handoff link holds its own token for the same
+ * verification (`via: 'handoff'`), so the desktop can tell who films.
+ */
+export async function resolveCaptureToken(q: Queryable, token: unknown, forUpdate = false): Promise<{ verification: Verification; via: 'link' | 'handoff' }> {
+  if (!isTokenShape(token)) throw new KycError('not_found', 'Unknown identification link.');
+  const hash = sha256Hex(token);
+  const v = await findByTokenHash(q, hash, forUpdate);
+  if (v) return { verification: v, via: 'link' };
+  const h = await q.query<{ verification_id: string }>('select verification_id from capture_handoffs where phone_token_hash = $1', [hash]);
+  const hv = h.rows[0] ? await findById(q, h.rows[0].verification_id, forUpdate) : null;
+  if (!hv) throw new KycError('not_found', 'Unknown identification link.');
+  return { verification: hv, via: 'handoff' };
+}
+
 export async function findByCaptureToken(q: Queryable, token: unknown, forUpdate = false): Promise<Verification> {
-  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new KycError('not_found', 'Unknown identification link.');
-  const v = await findByTokenHash(q, sha256Hex(token), forUpdate);
-  if (!v) throw new KycError('not_found', 'Unknown identification link.');
-  return v;
+  return (await resolveCaptureToken(q, token, forUpdate)).verification;
 }

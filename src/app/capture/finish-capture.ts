@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps.ts';
 import type { CaptureMetadata } from '../ports.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { DOCUMENT_TYPES, findByCaptureToken, requiredSteps } from './capture-session.ts';
+import { discardPendingUploads } from './resumable-upload.ts';
 
 const MAX_METADATA_BYTES = 16 * 1024;
 
@@ -52,6 +53,7 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
   });
   if (out.queuedJobs) deps.wake.jobs();
   if (out.queuedWebhooks) deps.wake.webhooks();
+  await discardPendingUploads(deps, found.id);
   return { redirectUrl: buildRedirectUrl(out.verification.redirectUrl, out.verification.id, { status: 'processing', returnReason: 'none', errorType: 'none' }) };
 }
 
@@ -65,6 +67,7 @@ export async function abortCapture(deps: AppDeps, token: unknown, body: unknown)
     return commitTransition(tx, v, { type: 'abort', returnReason: String(b.returnReason ?? ''), errorType: String(b.errorType ?? '') }, deps.clock.now(), { captureMetadata: metadata });
   });
   if (out.queuedWebhooks) deps.wake.webhooks();
+  await discardPendingUploads(deps, found.id);
   const v = out.verification;
   return { redirectUrl: buildRedirectUrl(v.redirectUrl, v.id, { status: 'aborted', returnReason: v.returnReason!, errorType: v.errorType! }) };
 }
