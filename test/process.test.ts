@@ -48,6 +48,11 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     const url = v.identification['identification-url'] as string;
     assert.equal((await fetch(url)).status, 200);
 
+    // A second process on the same embedded database is refused clearly (PGlite is single-process).
+    const second = spawnSync(process.execPath, [BIN, 'clients', 'list'], { env: { ...process.env, KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '' }, encoding: 'utf8' });
+    assert.notEqual(second.status, 0);
+    assert.match(second.stderr, /in use by another kyclive process \(pid \d+\)/);
+
     // A request in flight when SIGTERM arrives still completes.
     const inFlight = fetch(`${base}/v1/users/${u.users[0].userId}`, { headers: h });
     srv.child.kill('SIGTERM');

@@ -3,7 +3,7 @@
  * the job runner and the webhook dispatcher. Nothing imports this module but entry points and
  * tests; it is the only place that knows which adapter implements which port.
  */
-import { mkdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createSandboxAnalyzer } from '../app/analysis/sandbox-analyzer.ts';
@@ -27,10 +27,41 @@ import { openPostgres } from '../storage/db/postgres.ts';
 import { createDispatcher, type Dispatcher } from '../webhooks/dispatcher.ts';
 import { createJobRunner, type JobRunner } from '../worker/job-runner.ts';
 
+/**
+ * PGlite is one process's database: a second process opening the same folder would corrupt it.
+ * A lock file holding the owner's pid refuses that with a clear message; a stale lock (its process
+ * is gone) is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const lock = join(dir, 'kyclive.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => { try { if (readFileSync(lock, 'utf8') === String(process.pid)) rmSync(lock); } catch { /* already gone */ } };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try { process.kill(pid, 0); alive = true; } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM'; }
+      if (alive) throw new Error(`the embedded database ${dir} is in use by another kyclive process (pid ${pid}): stop it first, or use another KYCLIVE_DATA_DIR`);
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
 export async function openDatabase(config: Config): Promise<Db> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl);
-  mkdirSync(join(config.dataDir, 'db'), { recursive: true, mode: 0o700 });
-  return openPglite(join(config.dataDir, 'db'));
+  const dir = join(config.dataDir, 'db');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(dir);
+  try {
+    const db = await openPglite(dir);
+    return { ...db, close: async () => { try { await db.close(); } finally { unlock(); } } };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
 }
 
 export function openBlobStore(config: Config): BlobStore {
