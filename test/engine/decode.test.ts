@@ -1,0 +1,77 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { analyseTiming, decodeMedia } from '../../src/engine/decode.ts';
+import { background, encodeFrames, makeBrokenVideo, makeTruncatedVideo } from '../../src/engine/fixtures/generate.ts';
+import { tempDir } from './helpers.ts';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+const opts = { ffmpegPath: '/usr/bin/ffmpeg', fps: 5, width: 160, maxFrames: 40, timeoutMs: 30_000 };
+
+async function clip(name: string, seconds: number, codec: 'h264' | 'vp8' = 'h264', fps = 15): Promise<string> {
+  const bg = background(160, 120, 2);
+  const frames = Array.from({ length: seconds * fps }, (_, i) => { const b = Buffer.from(bg.data); b.fill(i * 3 % 255, 0, 160 * 3 * 10); return b; });
+  const p = join(tmp.dir, name);
+  await encodeFrames(frames, 160, 120, fps, p, { codec });
+  return p;
+}
+
+test('decode: samples frames at the requested fps with timings from the stream', async () => {
+  const p = await clip('a.mp4', 3);
+  const d = await decodeMedia(p, 'video/mp4', opts);
+  assert.equal(d.ok, true);
+  assert.equal(d.kind, 'video');
+  assert.ok(d.frames.length >= 14 && d.frames.length <= 16, `frames ${d.frames.length}`);
+  assert.equal(d.frames[0].data.length, 160 * 120 * 3);
+  assert.ok(Math.abs(d.measuredDuration - 2.93) < 0.1, `duration ${d.measuredDuration}`);
+  assert.equal(d.sourceTimes.length, 45);
+  assert.equal(d.truncated, false);
+});
+
+test('decode: WebM without container duration (MediaRecorder-like) decodes by timestamps', async () => {
+  const p = await clip('b.webm', 2, 'vp8');
+  const d = await decodeMedia(p, 'video/webm', opts);
+  assert.equal(d.ok, true);
+  assert.ok(d.frames.length >= 9, `frames ${d.frames.length}`);
+});
+
+test('decode: never keeps more than maxFrames (uniform decimation)', async () => {
+  const p = await clip('c.mp4', 4, 'h264', 30);
+  const d = await decodeMedia(p, 'video/mp4', { ...opts, fps: 30, maxFrames: 10 });
+  assert.ok(d.frames.length <= 10 && d.frames.length >= 5, `frames ${d.frames.length}`);
+  assert.ok(d.frames[d.frames.length - 1].t > 2.5, 'spans the whole clip');
+});
+
+test('decode: garbage bytes are unplayable (1911 material), never a throw', async () => {
+  const p = join(tmp.dir, 'broken.mp4');
+  makeBrokenVideo(p);
+  const d = await decodeMedia(p, 'video/mp4', opts);
+  assert.equal(d.ok, false);
+  assert.ok(d.error);
+});
+
+test('decode: a truncated upload decodes partially and is flagged (1201 material)', async () => {
+  const p = await clip('d.webm', 4, 'vp8');
+  const t = join(tmp.dir, 'trunc.webm');
+  makeTruncatedVideo(p, t, 0.4);
+  const d = await decodeMedia(t, 'video/webm', opts);
+  assert.equal(d.ok, true);
+  assert.ok(d.frames.length < 20, `frames ${d.frames.length}`);
+});
+
+test('decode: still images go through sharp with EXIF orientation applied', async () => {
+  const p = join(tmp.dir, 'rot.jpg');
+  writeFileSync(p, await sharp({ create: { width: 200, height: 100, channels: 3, background: '#808080' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+  const d = await decodeMedia(p, 'image/jpeg', opts);
+  assert.equal(d.ok, true); assert.equal(d.kind, 'still');
+  assert.equal(d.frames[0].width, 100); assert.equal(d.frames[0].height, 200);
+});
+
+test('timing: backwards timestamps and gaps are counted', () => {
+  const t = analyseTiming([0, 0.033, 0.066, 0.1, 3.1, 3.133, 1.0], 8);
+  assert.equal(t.backwards, 1);
+  assert.ok(t.maxGap > 1.9);
+});
