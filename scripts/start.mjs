@@ -12,12 +12,16 @@ if (!existsSync(`${root}/node_modules/.package-lock.json`)) {
   console.log('installing node modules (npm ci)…');
   if (!run('npm', ['ci', '--no-audit', '--no-fund'])) process.exit(1);
 }
-if (!has('ffmpeg')) {
-  console.log('installing ffmpeg (apt-get)…');
+// The engine decodes with ffmpeg/ffprobe and learns the MRZ glyphs from the OCR-B font.
+const missing = [];
+if (!has('ffmpeg') || !has('ffprobe')) missing.push('ffmpeg');
+if (!existsSync('/usr/share/fonts/opentype/ocr-b/OCRB.otf')) missing.push('fonts-ocr-b');
+if (missing.length) {
+  console.log(`installing ${missing.join(' ')} (apt-get)…`);
   const sudo = process.getuid && process.getuid() === 0 ? [] : ['sudo'];
   const apt = (...a) => (sudo.length ? run('sudo', ['apt-get', ...a]) : run('apt-get', a));
-  if (!(apt('update', '-qq') && apt('install', '-y', '-qq', 'ffmpeg'))) {
-    console.warn('could not install ffmpeg: the real analysis engine needs it (the sandbox analyzer does not).');
+  if (!(apt('update', '-qq') && apt('install', '-y', '-qq', ...missing))) {
+    console.warn(`could not install ${missing.join(' ')}: the analysis engine needs them (KYCLIVE_ANALYZER=sandbox runs without).`);
   }
 }
 // In-process (not a child) so that SIGTERM from npm or the supervisor reaches the server's graceful shutdown.

@@ -14,11 +14,11 @@ import { createClient } from '../../src/app/clients/create-client.ts';
 import { emitEvent } from '../../src/app/outbox.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-bench-'));
-const config = loadConfig({ ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
+const config = loadConfig({ KYCLIVE_ANALYZER: 'sandbox', ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
 if (config.databaseUrl) config.webhooks.allowLoopback = true;
 const rt = await createRuntime(config, {});
 await rt.app.listen({ port: 0, host: '127.0.0.1' });
-rt.startBackground();
+await rt.startBackground();
 const port = (rt.app.server.address() as AddressInfo).port;
 
 process.on('message', async (m: any) => {

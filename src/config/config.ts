@@ -63,7 +63,11 @@ export interface Config {
     /** How long a job lease lasts before another worker may take it over. */
     leaseSeconds: number;
     pollIntervalMs: number;
-    /** Analyzer: 'sandbox' (no camera media needed) or 'engine' (real models). Env KYCLIVE_ANALYZER. */
+    /**
+     * 'engine' (real models on the uploaded media, src/engine) or 'sandbox' (never analyses media:
+     * real captures get score -1, human review). Simulated verifications use the sandbox either way.
+     * Env KYCLIVE_ANALYZER.
+     */
     analyzer: 'sandbox' | 'engine';
   };
   /** Create a demo client at first start and print its credentials. Env KYCLIVE_DEMO_CLIENT=1|0. */
@@ -110,7 +114,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const dataDir = resolve(env.KYCLIVE_DATA_DIR || './data');
   const databaseUrl = env.DATABASE_URL || undefined;
   const embedded = !databaseUrl;
-  const analyzer = (env.KYCLIVE_ANALYZER || 'sandbox') as Config['worker']['analyzer'];
+  const analyzer = (env.KYCLIVE_ANALYZER || 'engine') as Config['worker']['analyzer'];
   if (analyzer !== 'sandbox' && analyzer !== 'engine') throw new Error(`KYCLIVE_ANALYZER must be sandbox or engine`);
   const cfg: Config = {
     port,

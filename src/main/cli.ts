@@ -69,9 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (cmd === 'analyze') {
-    const enginePath = '../engine/cli.ts';
-    const m = (await import(enginePath)) as { runAnalyzeCli(argv: string[]): Promise<number> };
-    return m.runAnalyzeCli([sub, ...rest].filter((x) => x !== undefined));
+    const { runAnalyzeCli } = await import('../engine/cli.ts');
+    return runAnalyzeCli([sub, ...rest].filter((x) => x !== undefined));
   }
   console.error(USAGE);
   return 2;

@@ -80,10 +80,9 @@ export function openBlobStore(config: Config): BlobStore {
 
 async function createAnalyzer(config: Config, clock: Clock): Promise<Analyzer> {
   if (config.worker.analyzer === 'sandbox') return createSandboxAnalyzer(clock);
-  // Loaded only when asked for: the engine pulls in the models (hundreds of MB).
-  const enginePath = '../engine/index.ts';
-  const engine = (await import(enginePath)) as { createEngine(): Promise<Analyzer> };
-  return engine.createEngine();
+  // Loaded only when asked for: the engine pulls in the models (about 330 MB).
+  const { createEngine } = await import('../engine/index.ts');
+  return createEngine();
 }
 
 export interface Runtime {
@@ -92,8 +91,11 @@ export interface Runtime {
   app: FastifyInstance;
   jobs: JobRunner;
   webhooks: Dispatcher;
-  /** Starts the job worker (when configured, or forced for `kyclive worker`), the dispatcher and the expiry sweeper. */
-  startBackground(opts?: { forceWorker?: boolean }): void;
+  /**
+   * Starts the job worker (when configured, or forced for `kyclive worker`), the dispatcher and the
+   * sweeper. With a worker, the analyzer is loaded first: a missing model or ffmpeg fails the start.
+   */
+  startBackground(opts?: { forceWorker?: boolean }): Promise<void>;
   /** Graceful: stop accepting, finish in-flight requests, jobs and deliveries, close the database. */
   close(): Promise<void>;
 }
@@ -109,8 +111,9 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
     db, blobs, clock, config, log: opts.log ?? silentLog,
     wake: { jobs: () => jobs?.wake(), webhooks: () => webhooks?.wake() },
   };
-  const analyzer = opts.analyzer ?? (await createAnalyzer(config, clock));
-  const sandboxFallback = createSandboxAnalyzer(clock);
+  // The analyzer is built where jobs run (the engine loads ~330 MB of models): not on API-only processes.
+  let analyzer: Promise<Analyzer> | undefined = opts.analyzer ? Promise.resolve(opts.analyzer) : undefined;
+  const getAnalyzer = () => (analyzer ??= createAnalyzer(config, clock));
   let draining = false;
   const app = await buildApp(deps, {
     logger: opts.logger,
@@ -120,7 +123,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   jobs = createJobRunner(deps, {
     'analysis.run': {
       timeoutMs: 10 * 60_000,
-      run: (p, signal) => runAnalysis(deps, analyzer ?? sandboxFallback, p.verificationId, signal),
+      run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
       onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
     },
   }, { concurrency: 1, leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
@@ -128,8 +131,11 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   let sweeper: NodeJS.Timeout | undefined;
   return {
     config, deps, app, jobs, webhooks,
-    startBackground(opts: { forceWorker?: boolean } = {}) {
-      if (config.worker.inProcess || opts.forceWorker) jobs!.start();
+    async startBackground(opts: { forceWorker?: boolean } = {}) {
+      if (config.worker.inProcess || opts.forceWorker) {
+        await getAnalyzer();
+        jobs!.start();
+      }
       webhooks!.start();
       const sweep = async () => {
         await expireVerifications(deps).catch((err) => deps.log.error({ err }, 'expiry sweep failed'));
@@ -145,7 +151,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       await app.close();
       await jobs!.stop();
       await webhooks!.stop();
-      await analyzer.close?.();
+      if (analyzer) await (await analyzer.catch(() => null))?.close?.();
       await db.close();
     },
   };

@@ -20,7 +20,7 @@ export async function serve(): Promise<void> {
   const runtime = await createRuntime(config, { logger });
   const demo = await ensureDemoClient(config, runtime.deps.db);
   await runtime.app.listen({ port: config.port, host: config.host });
-  runtime.startBackground();
+  await runtime.startBackground();
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   // PORT=0 asks for any free port: show the one we got.
   const port = (runtime.app.server.address() as AddressInfo).port;
@@ -48,7 +48,7 @@ export async function runWorker(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel });
   const runtime = await createRuntime(config, { log: logger });
-  runtime.startBackground({ forceWorker: true });
+  await runtime.startBackground({ forceWorker: true });
   console.log(`kyclive worker started (analyzer: ${config.worker.analyzer})`);
   let closing = false;
   const shutdown = (signal: string) => {

@@ -48,6 +48,8 @@ const meta = {
   documentCameraLabel: '',
   challengeShownAt: [] as number[],
   challengeDoneAt: [] as number[],
+  // Epoch ms when the face video started: the engine maps challengeShownAt onto the video's timeline.
+  faceRecordingStartedAt: 0,
   documentChallengeShownAt: [] as number[],
   droppedFrames: 0,
   uploadRetries: 0,
@@ -365,6 +367,7 @@ async function faceStep() {
   filming = true;
   v.actions.replaceChildren(h('p', { class: 'recording', text: t('recording') }));
   const r = record(v.stream);
+  meta.faceRecordingStartedAt = r.startedAt;
   await sleep(1200);
   if (certified) {
     for (const c of session.challenges) {

@@ -141,6 +141,8 @@ describe('hosted capture app in Chromium', { skip }, () => {
     const m = await metadataOf(v.identificationId);
     assert.equal(m.challengeShownAt.length, 3);
     assert.ok(m.challengeShownAt.every((t: number, i: number, a: number[]) => i === 0 || t > a[i - 1]));
+    // The engine places the challenges on the face video's timeline from its start.
+    assert.ok(m.faceRecordingStartedAt > 0 && m.faceRecordingStartedAt < m.challengeShownAt[0]);
     assert.equal(m.documentChallengeShownAt.length, 1);
     const row = await server.runtime.deps.db.query<{ document_type: string; document_country: string }>('select document_type, document_country from verifications where id = $1', [v.identificationId]);
     assert.deepEqual(row.rows[0], { document_type: 'passport', document_country: 'FR' });

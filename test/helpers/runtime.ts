@@ -29,7 +29,8 @@ export interface TestServer {
 export async function startTestServer(db: Db, opts: { env?: Record<string, string>; config?: Partial<Config>; analyzer?: Analyzer } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-test-'));
   const clock = new ManualClock();
-  const base = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', JOB_POLL_MS: '50', ...opts.env }, {
+  // The sandbox analyzer unless a test asks for the engine: loading the models costs seconds and ~330 MB.
+  const base = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', JOB_POLL_MS: '50', KYCLIVE_ANALYZER: 'sandbox', ...opts.env }, {
     secret: randomBytes(32), blobEncryptionKey: randomBytes(32), ...opts.config,
   });
   const runtime = await createRuntime(base, { clock, db, analyzer: opts.analyzer });
@@ -38,7 +39,7 @@ export async function startTestServer(db: Db, opts: { env?: Record<string, strin
   const baseUrl = `http://127.0.0.1:${port}`;
   // publicBaseUrl is read per request; point it at the bound port.
   runtime.config.publicBaseUrl = baseUrl;
-  runtime.startBackground();
+  await runtime.startBackground();
   return {
     runtime, clock, baseUrl, dataDir,
     async newClient(scopes = ['read_only', 'read_write', 'admin', 'legal']) {
