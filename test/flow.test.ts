@@ -163,6 +163,26 @@ for (const backend of await testDatabases()) {
       assert.equal((rve.object_payload as any).users[0].kycReviewComment, 'Live verification OK');
     });
 
+    test('concurrent initiations, several per user: each user keeps exactly one live verification', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        ids.push((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: `c${i}@example.com`, firstname: 'C', lastname: 'D', birthday: '1990-01-01' } })).json.users[0].userId);
+      }
+      const res = await Promise.all([...ids, ...ids, ...ids, ...ids].map((id) => call(server.baseUrl, 'POST', `/v1/users/${id}/kycliveness`, { token })));
+      assert.ok(res.every((r) => r.status === 201));
+      const r = await server.runtime.deps.db.query<{ user_id: number; live: number; superseded: number }>(
+        `select user_id, count(*) filter (where state = 'initiated')::int as live, count(*) filter (where state = 'superseded')::int as superseded
+           from verifications where client_id = $1 group by user_id`, [creds.clientId]);
+      assert.equal(r.rows.length, 8);
+      for (const row of r.rows) assert.deepEqual([row.live, row.superseded], [1, 3], `user ${row.user_id}`);
+      // The live one is the one whose URL still opens.
+      const live = await server.runtime.deps.db.query<{ id: string }>(`select id from verifications where client_id = $1 and state = 'initiated'`, [creds.clientId]);
+      const returned = new Set(res.map((x) => x.json.identification['identification-id']));
+      for (const row of live.rows) assert.ok(returned.has(row.id));
+    });
+
     test('an aborted capture emits kycliveness.create with the redirect row, and a new verification supersedes the old one', async () => {
       const creds = await server.newClient();
       const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });

@@ -28,7 +28,7 @@ const MAX_BATCH = 200;
 
 export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Challenge[]) {
   let queue: Pending[] = [];
-  let running = false;
+  let scheduled = false;
 
   async function flush(batch: Pending[]): Promise<void> {
     const found = await deps.db.query<{ id: number; client_id: string; fields: Record<string, string>; verification_method: 'liveness' | 'certified'; default_redirect_url: string | null }>(
@@ -78,36 +78,43 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     for (const r of rows) r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
   }
 
-  async function drain(): Promise<void> {
-    running = true;
-    try {
-      while (queue.length) {
-        // A user may appear once per batch: a second request for the same user must supersede the first.
-        const batch: Pending[] = [];
-        const rest: Pending[] = [];
-        const users = new Set<string>();
-        for (const p of queue) {
-          const k = `${p.clientId}:${p.userId}`;
-          if (batch.length < MAX_BATCH && !users.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
-        }
-        queue = rest;
-        try {
-          await flush(batch);
-        } catch (e) {
-          for (const p of batch) p.reject(e);
-        }
+  // PGlite has one connection: one flush at a time. PostgreSQL overlaps a few, which keeps its
+  // pool busy while one batch waits for its commit; a user is never in two batches in flight, so a
+  // later request still supersedes an earlier one.
+  const maxInFlight = deps.db.kind === 'postgres' ? 4 : 1;
+  let inFlight = 0;
+  const busyUsers = new Set<string>();
+
+  function pump(): void {
+    while (inFlight < maxInFlight && queue.length) {
+      const batch: Pending[] = [];
+      const rest: Pending[] = [];
+      const users = new Set<string>();
+      for (const p of queue) {
+        const k = `${p.clientId}:${p.userId}`;
+        if (batch.length < MAX_BATCH && !users.has(k) && !busyUsers.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
       }
-    } finally {
-      running = false;
+      if (batch.length === 0) return; // everything waits for a user already in flight
+      queue = rest;
+      inFlight++;
+      for (const k of users) busyUsers.add(k);
+      flush(batch)
+        .catch((e) => { for (const p of batch) p.reject(e); })
+        .finally(() => {
+          inFlight--;
+          for (const k of users) busyUsers.delete(k);
+          pump();
+        });
     }
   }
 
   return function submit(req: InitiateRequest): Promise<{ identificationId: string; identificationUrl: string }> {
     return new Promise((resolve, reject) => {
       queue.push({ ...req, resolve, reject });
-      if (!running) {
-        running = true;
-        setImmediate(() => { void drain(); });
+      // One macrotask lets the requests arriving together join the same batch.
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => { scheduled = false; pump(); });
       }
     });
   };
