@@ -6,7 +6,7 @@
  * the row again. Nothing the analysis may conclude (reasons) is ever displayed here.
  */
 import { ApiError, createApi, type Session } from './api.ts';
-import { browserSupported, cameraErrorRow, openCamera, pickMimeType, record, stopStream } from './camera.ts';
+import { browserSupported, cameraErrorRow, openCamera, pickMimeType, record, stopStream, type Recording } from './camera.ts';
 import { preloadFeedback, startFeedback, type Feedback } from './feedback.ts';
 import { getLang, setLang, t, type Key } from './i18n.ts';
 
@@ -268,6 +268,17 @@ async function cameraScreen(name: string, title: string, hintText: string, facin
   return { video, stream, guide, hint, actions, timer };
 }
 
+/** Shows the record button, waits for it, then films; null when the flow ended meanwhile. */
+async function startFilming(v: CameraView): Promise<Recording | null> {
+  const rec = button(t('record'), () => {}, 'primary', 'record');
+  v.actions.replaceChildren(rec);
+  await waitClick(rec);
+  if (finished) return null;
+  filming = true;
+  v.actions.replaceChildren(h('p', { class: 'recording', text: t('recording') }));
+  return record(v.stream);
+}
+
 function waitClick(el: HTMLElement): Promise<void> {
   return new Promise((r) => el.addEventListener('click', () => r(), { once: true }));
 }
@@ -320,13 +331,8 @@ async function documentSteps() {
     const v = await cameraScreen(`document-${step === 'document_front' ? 'front' : 'back'}`, t(title), t('docHint'), 'environment', 'card');
     if (!v) return;
     v.guide.textContent = t('frameDoc');
-    const rec = button(t('record'), () => {}, 'primary', 'record');
-    v.actions.replaceChildren(rec);
-    await waitClick(rec);
-    if (finished) return;
-    filming = true;
-    v.actions.replaceChildren(h('p', { class: 'recording', text: t('recording') }));
-    const r = record(v.stream);
+    const r = await startFilming(v);
+    if (!r) return;
     await sleep(1500);
     v.guide.textContent = t('tiltDoc');
     if (session.method === 'certified') {
@@ -360,13 +366,8 @@ async function faceStep() {
     });
   }
   v.guide.textContent = t('lookStraight');
-  const rec = button(t('record'), () => {}, 'primary', 'record');
-  v.actions.replaceChildren(rec);
-  await waitClick(rec);
-  if (finished) return;
-  filming = true;
-  v.actions.replaceChildren(h('p', { class: 'recording', text: t('recording') }));
-  const r = record(v.stream);
+  const r = await startFilming(v);
+  if (!r) return;
   meta.faceRecordingStartedAt = r.startedAt;
   await sleep(1200);
   if (certified) {
