@@ -95,6 +95,17 @@ describe('hosted capture app in Chromium', { skip }, () => {
     assert.equal(ev[0].object_payload['error-type'], errorType);
   }
 
+  /** Consent, start, the document type (ID card by default), then the front-of-document camera screen. */
+  async function toDocumentFront(page: Page, url: string, docType?: 'passport') {
+    await page.goto(url);
+    await page.getByTestId('consent').check();
+    await page.getByTestId('start').click();
+    await onScreen(page, 'document-choice');
+    if (docType) await page.getByTestId(`doctype-${docType}`).check();
+    await page.getByTestId('continue').click();
+    await onScreen(page, 'document-front');
+  }
+
   async function withPage<T>(device: typeof MOBILE | typeof DESKTOP, fn: (page: Page) => Promise<T>, locale?: string): Promise<T> {
     const { context, page } = await newPage(browser, device, locale);
     try { return await fn(page); } finally { await context.close(); }
@@ -191,12 +202,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
   test('a certified document movement not confirmed in time ends as doc_instructions_not_followed', async () => {
     const v = await verification('certified');
     await withPage(MOBILE, async (page) => {
-      await page.goto(`${v.identificationUrl}#nofeedback`);
-      await page.getByTestId('consent').check();
-      await page.getByTestId('start').click();
-      await onScreen(page, 'document-choice');
-      await page.getByTestId('continue').click();
-      await onScreen(page, 'document-front');
+      await toDocumentFront(page, `${v.identificationUrl}#nofeedback`);
       await page.getByTestId('record').click();
       await page.waitForURL((u) => u.searchParams.has('identification_id'), { timeout: 25_000 });
       assertRedirect(page.url(), v.identificationId, 'aborted', 'doc_instructions_not_followed', 'challenge_timeout');
@@ -207,12 +213,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
   test('leaving the tab while filming ends as focus-lost', async () => {
     const v = await verification();
     await withPage(MOBILE, async (page) => {
-      await page.goto(`${v.identificationUrl}#nofeedback`);
-      await page.getByTestId('consent').check();
-      await page.getByTestId('start').click();
-      await onScreen(page, 'document-choice');
-      await page.getByTestId('continue').click();
-      await onScreen(page, 'document-front');
+      await toDocumentFront(page, `${v.identificationUrl}#nofeedback`);
       await page.getByTestId('record').click();
       await page.waitForTimeout(500);
       // What the browser does when the user switches tab or app (a string: tsx would inject helpers into a function).
@@ -240,13 +241,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
   test('a certified face challenge not done in time ends as challenge_timeout', async () => {
     const v = await verification('certified');
     await withPage(MOBILE, async (page) => {
-      await page.goto(`${v.identificationUrl}#nofeedback`);
-      await page.getByTestId('consent').check();
-      await page.getByTestId('start').click();
-      await onScreen(page, 'document-choice');
-      await page.getByTestId('doctype-passport').check();
-      await page.getByTestId('continue').click();
-      await onScreen(page, 'document-front');
+      await toDocumentFront(page, `${v.identificationUrl}#nofeedback`, 'passport');
       await page.getByTestId('record').click();
       await page.getByTestId('challenge-done').click();
       await onScreen(page, 'face');
@@ -266,13 +261,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
       let patches = 0;
       // The network drops every chunk; the abort call itself still gets through.
       await page.route('**/uploads/**', (route) => { if (route.request().method() === 'PATCH') { patches++; return route.abort('connectionreset'); } return route.continue(); });
-      await page.goto(`${v.identificationUrl}#nofeedback`);
-      await page.getByTestId('consent').check();
-      await page.getByTestId('start').click();
-      await onScreen(page, 'document-choice');
-      await page.getByTestId('doctype-passport').check();
-      await page.getByTestId('continue').click();
-      await onScreen(page, 'document-front');
+      await toDocumentFront(page, `${v.identificationUrl}#nofeedback`, 'passport');
       await page.getByTestId('record').click();
       await page.waitForURL((u) => u.searchParams.has('identification_id'), { timeout: 30_000 });
       assertRedirect(page.url(), v.identificationId, 'aborted', 'error', 'bad_connexion');
@@ -342,13 +331,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
     await withPage(MOBILE, async (page) => {
       const external: string[] = [];
       page.on('request', (r) => { const u = new URL(r.url()); if (u.origin !== new URL(server.baseUrl).origin && u.protocol !== 'data:' && u.protocol !== 'blob:') external.push(u.origin); });
-      await page.goto(v.identificationUrl);
-      await page.getByTestId('consent').check();
-      await page.getByTestId('start').click();
-      await onScreen(page, 'document-choice');
-      await page.getByTestId('doctype-passport').check();
-      await page.getByTestId('continue').click();
-      await onScreen(page, 'document-front');
+      await toDocumentFront(page, v.identificationUrl, 'passport');
       await page.getByTestId('record').click();
       await onScreen(page, 'face');
       // Models load and run on the CPU-only test machine: allow time.

@@ -53,9 +53,9 @@ function htmlHeaders(reply: FastifyReply) {
 }
 
 /** Refuses before reading a byte when Content-Length already says too much. */
-function refuseDeclaredOver(req: FastifyRequest, max: number) {
+function refuseDeclaredOver(req: FastifyRequest, max: number, what = 'The body') {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) throw new KycError('payload_too_large', `The body may be at most ${max} bytes.`);
+  if (Number.isFinite(declared) && declared > max) throw new KycError('payload_too_large', `${what} may be at most ${max} bytes.`);
 }
 
 function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset) {
@@ -114,11 +114,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
     },
   }, async (req, reply) => {
     const p = req.params as { token: string; step: string };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > deps.config.uploads.maxBytes) {
-      // Refuse before reading a byte; the client learns the limit.
-      throw new KycError('payload_too_large', `A capture file may be at most ${deps.config.uploads.maxBytes} bytes.`);
-    }
+    refuseDeclaredOver(req, deps.config.uploads.maxBytes, 'A capture file');
     const r = await uploadCaptureMedia(deps, p.token, p.step, req.headers['content-type'], req.raw);
     return reply.status(201).send(r);
   });
