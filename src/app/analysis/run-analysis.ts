@@ -14,6 +14,13 @@ import { simulatedResult, type SimulatedOutcome } from './sandbox-analyzer.ts';
 
 interface MediaRow { step: AnalysisMedia['step']; blob_key: string; content_type: string; sha256: string }
 
+function loadMedia(deps: AppDeps, verificationId: string): Promise<MediaRow[]> {
+  return deps.db.query<MediaRow>('select step, blob_key, content_type, sha256 from capture_media where verification_id = $1 order by step', [verificationId]).then((r) => r.rows);
+}
+
+/** The media as the sandbox sees them: hashes for the report, nothing to decode. */
+const unstaged = (media: MediaRow[]): AnalysisMedia[] => media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 }));
+
 const EXT: Record<string, string> = { 'video/webm': 'webm', 'video/x-matroska': 'mkv', 'video/mp4': 'mp4', 'video/quicktime': 'mov', 'image/jpeg': 'jpg', 'image/png': 'png' };
 
 /**
@@ -25,7 +32,7 @@ const EXT: Record<string, string> = { 'video/webm': 'webm', 'video/x-matroska': 
 export async function runAnalysis(deps: AppDeps, analyzer: Analyzer, verificationId: string, signal?: AbortSignal): Promise<'done' | 'skipped'> {
   const v = await findById(deps.db, verificationId);
   if (!v || v.state !== 'processing') return 'skipped';
-  const media = (await deps.db.query<MediaRow>('select step, blob_key, content_type, sha256 from capture_media where verification_id = $1 order by step', [v.id])).rows;
+  const media = await loadMedia(deps, v.id);
   const user = await findUser(deps.db, v.clientId, v.userId);
   const base: Omit<AnalysisInput, 'media'> = {
     verificationId: v.id,
@@ -41,7 +48,7 @@ export async function runAnalysis(deps: AppDeps, analyzer: Analyzer, verificatio
   let result: AnalysisResult;
   if (v.simulated) {
     const outcome = (v.analysis?.simulation ?? null) as SimulatedOutcome | null;
-    result = await simulatedResult({ ...base, media: media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 })) }, outcome, deps.clock.now());
+    result = await simulatedResult({ ...base, media: unstaged(media) }, outcome, deps.clock.now());
   } else {
     const dir = await mkdtemp(join(tmpdir(), 'kyclive-analysis-'));
     try {
@@ -101,9 +108,9 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
 export async function recordAnalysisFailure(deps: AppDeps, verificationId: string): Promise<void> {
   const v = await findById(deps.db, verificationId);
   if (!v || v.state !== 'processing') return;
-  const media = (await deps.db.query<MediaRow>('select step, blob_key, content_type, sha256 from capture_media where verification_id = $1', [v.id])).rows;
+  const media = await loadMedia(deps, v.id);
   const r = await simulatedResult(
-    { verificationId: v.id, method: v.method, challenges: v.challenges, metadata: {}, media: media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 })) },
+    { verificationId: v.id, method: v.method, challenges: v.challenges, metadata: {}, media: unstaged(media) },
     { score: -1, reasons: [1901], comment: 'The analysis failed repeatedly; human review required.' }, deps.clock.now(), { simulated: false },
   );
   await recordAnalysis(deps, v, { ...r, evidence: { analyzer: 'none', failure: true } });

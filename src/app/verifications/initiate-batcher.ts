@@ -13,6 +13,11 @@ import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge } from '../ports.ts';
 
+export interface Initiated {
+  identificationId: string;
+  identificationUrl: string;
+}
+
 export interface InitiateRequest {
   clientId: string;
   userId: number;
@@ -20,7 +25,7 @@ export interface InitiateRequest {
 }
 
 interface Pending extends InitiateRequest {
-  resolve(v: { identificationId: string; identificationUrl: string }): void;
+  resolve(v: Initiated): void;
   reject(e: unknown): void;
 }
 
@@ -108,7 +113,7 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     }
   }
 
-  return function submit(req: InitiateRequest): Promise<{ identificationId: string; identificationUrl: string }> {
+  return function submit(req: InitiateRequest): Promise<Initiated> {
     return new Promise((resolve, reject) => {
       queue.push({ ...req, resolve, reject });
       // One macrotask lets the requests arriving together join the same batch.

@@ -3,7 +3,9 @@ import { KycError } from '../../domain/errors.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge, ChallengeKind } from '../ports.ts';
 import { parseUserId } from '../users/get-user.ts';
-import { createInitiateBatcher } from './initiate-batcher.ts';
+import { createInitiateBatcher, type Initiated } from './initiate-batcher.ts';
+
+export type { Initiated };
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
@@ -24,11 +26,6 @@ export function makeChallengeScript(pick: (n: number) => number = randomInt): Ch
   const pool = [...CHALLENGE_POOL];
   for (let i = pool.length - 1; i > 0; i--) { const j = pick(i + 1); [pool[i], pool[j]] = [pool[j], pool[i]]; }
   return pool.slice(0, 3).map((kind) => ({ kind, windowSeconds: 8 }));
-}
-
-export interface Initiated {
-  identificationId: string;
-  identificationUrl: string;
 }
 
 const batchers = new WeakMap<AppDeps, ReturnType<typeof createInitiateBatcher>>();
