@@ -133,6 +133,8 @@ export interface AnalysisResult {
 
 export interface Analyzer {
   readonly name: string;
+  /** How many sessions it usefully analyses at once (the job worker runs that many); default 1. */
+  readonly concurrency?: number;
   analyze(input: AnalysisInput): Promise<AnalysisResult>;
   close?(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export interface Config {
   /** HTTP port. Env PORT. */
@@ -69,6 +70,13 @@ export interface Config {
      * Env KYCLIVE_ANALYZER.
      */
     analyzer: 'sandbox' | 'engine';
+    /**
+     * Engine processes (analyzer 'engine'): the models are single-threaded, so each process uses one
+     * core; a session's face and document halves run in two of them at once, and the worker runs as
+     * many sessions as there are processes. 0 runs the engine inside this process (no children).
+     * Env ENGINE_PROCESSES; default: the number of cores, at most 2 (each process needs ~550 MB).
+     */
+    engineProcesses: number;
   };
   /** Create a demo client at first start and print its credentials. Env KYCLIVE_DEMO_CLIENT=1|0. */
   demoClient: boolean;
@@ -152,6 +160,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       leaseSeconds: int('JOB_LEASE_SECONDS', env.JOB_LEASE_SECONDS, 300, 5),
       pollIntervalMs: int('JOB_POLL_MS', env.JOB_POLL_MS, 1000, 10),
       analyzer,
+      engineProcesses: int('ENGINE_PROCESSES', env.ENGINE_PROCESSES, Math.min(2, availableParallelism()), 0),
     },
     demoClient: bool(env.KYCLIVE_DEMO_CLIENT, embedded),
     logLevel: env.LOG_LEVEL || 'info',

@@ -12,10 +12,10 @@ export function playableCheck(media: { step: string; decoded: DecodedMedia }[]):
   return { name: 'capture.playable', status: bad.length ? 'fail' : 'pass', reason: 1911, measurement: media.map((m) => ({ step: m.step, ok: m.decoded.ok, error: m.decoded.error ?? null, kind: m.decoded.kind })), threshold: 'every medium decodes to at least one frame' };
 }
 
-export function connectionCheck(media: { step: string; decoded: DecodedMedia }[], meta: CaptureMetadata, cfg: EngineConfig): CheckResult {
+export function connectionCheck(media: { step: string; decoded: DecodedMedia; sampledFrames: number }[], meta: CaptureMetadata, cfg: EngineConfig): CheckResult {
   const th = cfg.thresholds;
   const face = media.filter((m) => m.step === 'face' && m.decoded.ok);
-  const faceFrames = face.reduce((s, m) => s + m.decoded.frames.length, 0);
+  const faceFrames = face.reduce((s, m) => s + m.sampledFrames, 0);
   const faceVideo = face.some((m) => m.decoded.kind === 'video');
   const truncated = media.some((m) => m.decoded.ok && m.decoded.truncated);
   const sourceFrames = media.reduce((s, m) => s + m.decoded.sourceTimes.length, 0);

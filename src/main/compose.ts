@@ -80,9 +80,19 @@ export function openBlobStore(config: Config): BlobStore {
 
 async function createAnalyzer(config: Config, clock: Clock): Promise<Analyzer> {
   if (config.worker.analyzer === 'sandbox') return createSandboxAnalyzer(clock);
-  // Loaded only when asked for: the engine pulls in the models (about 330 MB).
+  // Loaded only when asked for: the engine pulls in the models (about 330 MB per process).
+  if (config.worker.engineProcesses > 0) {
+    const { createEnginePool } = await import('../engine/pool.ts');
+    return createEnginePool({ processes: config.worker.engineProcesses });
+  }
   const { createEngine } = await import('../engine/index.ts');
   return createEngine();
+}
+
+/** Sessions the worker analyses at once: one per engine process (each session's halves share them). */
+function analysisConcurrency(config: Config, given?: Analyzer): number {
+  if (given) return given.concurrency ?? 1;
+  return config.worker.analyzer === 'engine' ? Math.max(1, config.worker.engineProcesses) : 1;
 }
 
 export interface Runtime {
@@ -126,7 +136,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
       onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
     },
-  }, { concurrency: 1, leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
+  }, { concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
   webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs });
   let sweeper: NodeJS.Timeout | undefined;
   return {

@@ -17,7 +17,7 @@ export interface SynthesisReportInput {
   comment: string;
   reasons: { code: number; message: string }[];
   extracted?: ExtractedIdentity;
-  faceMatch?: { similarity: number; threshold: number };
+  faceMatch?: { distance: number; acceptBelow: number; refuseFrom: number; model: string };
   keyFrames?: { label: string; jpeg: Buffer }[];
   inputs: { step: string; sha256: string; bytes?: number }[];
   checks?: { name: string; passed: boolean; measurement: string; threshold: string }[];
@@ -61,7 +61,7 @@ export async function renderSynthesisReport(input: SynthesisReportInput): Promis
     line('Extracted identity:', bold);
     for (const [k, v] of Object.entries(input.extracted)) if (v) line(`  ${k}: ${v}`);
   }
-  if (input.faceMatch) line(`Face match similarity ${input.faceMatch.similarity.toFixed(3)} (threshold ${input.faceMatch.threshold})`);
+  if (input.faceMatch) line(`Face match distance ${input.faceMatch.distance.toFixed(3)} (accept < ${input.faceMatch.acceptBelow}, refuse >= ${input.faceMatch.refuseFrom}; lower = closer)`);
   if (input.checks?.length) {
     line('Checks:', bold);
     for (const c of input.checks) line(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.measurement} (threshold ${c.threshold})`);
@@ -73,7 +73,9 @@ export async function renderSynthesisReport(input: SynthesisReportInput): Promis
   line('Input files (SHA-256):', bold);
   for (const i of input.inputs) line(`  ${i.step}: ${i.sha256}${i.bytes !== undefined ? ` (${i.bytes} bytes)` : ''}`, font, 8);
   for (const k of input.keyFrames ?? []) {
-    const img = await doc.embedJpg(k.jpeg);
+    // a copy that owns its ArrayBuffer: pdf-lib reads the JPEG through a DataView on `.buffer` and
+    // ignores byteOffset, which is not 0 for a Buffer that crossed a process boundary or a pool
+    const img = await doc.embedJpg(new Uint8Array(k.jpeg));
     const scale = Math.min(240 / img.width, 180 / img.height, 1);
     if (y - img.height * scale < 60) { page = doc.addPage([595, 842]); y = 800; }
     line(k.label, bold);
