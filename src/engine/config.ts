@@ -50,12 +50,16 @@ export interface EngineThresholds {
   replayMinTextureOutlierShare: number;
   /** Non-rigid landmark deformation (p95 of normalised landmark residual after a similarity fit) below which the face is rigid. */
   replayMaxNonRigid: number;
-  /** Cosine similarity (Human faceres embeddings) under which two faces are different people. */
-  faceMatchMinSimilarity: number;
-  /** Between faceMatchMinSimilarity and this value the match is inconclusive (score -1). */
-  faceMatchSureSimilarity: number;
-  /** Minimum similarity between frontal frames of one video (2305, identity consistency). */
-  sameVideoMinSimilarity: number;
+  /**
+   * Face match (2304), euclidean distance between 128-d descriptors (face/match.ts): below this the
+   * portrait and the face are the same person (accept). 0.6 is dlib's published operating point for
+   * this network (99.38 % on LFW).
+   */
+  faceMatchAcceptDistance: number;
+  /** From this distance on the faces are different people (refuse, 2304); between accept and this: human review. */
+  faceMatchRefuseDistance: number;
+  /** Maximum distance between frontal frames of one video (2305, identity consistency). */
+  sameVideoMaxDistance: number;
   /** Document chroma (mean saturation 0-1) below which it looks like a greyscale photocopy (2201). */
   photocopyMaxSaturation: number;
   /** Minimum change of the document quadrilateral's shape (normalised corner displacement after a similarity fit) for a dynamic view (1305). */
@@ -93,6 +97,8 @@ export interface EngineConfig {
   ffmpegPath: string;
   /** Directory of Human's models; default: node_modules/@vladmandic/human/models. */
   humanModelsDir?: string;
+  /** Directory of face-api's models (the face matcher, face/match.ts); default: node_modules/@vladmandic/face-api/model. */
+  faceApiModelsDir?: string;
   /** Directory of the tfjs wasm binaries; default: node_modules/@tensorflow/tfjs-backend-wasm/dist. */
   wasmDir?: string;
   /** OCR-B font used to build the MRZ glyph prototypes (Debian package fonts-ocr-b). */
@@ -127,9 +133,9 @@ export const DEFAULT_THRESHOLDS: EngineThresholds = {
   replayMaxPoseSpreadDeg: 4,
   replayMaxNonRigid: 0.012,
   replayMinTextureOutlierShare: 0.09,
-  faceMatchMinSimilarity: 0.45,
-  faceMatchSureSimilarity: 0.65,
-  sameVideoMinSimilarity: 0.45,
+  faceMatchAcceptDistance: 0.6,
+  faceMatchRefuseDistance: 0.7,
+  sameVideoMaxDistance: 0.7,
   photocopyMaxSaturation: 0.06,
   tiltMinPerspectiveChange: 0.02,
   timingGapFactor: 8,

@@ -61,6 +61,12 @@ test('engine: photo replay face + genuine document → refused 1313 only, fields
   assert.ok((r.evidence.timingsMs as Record<string, number>).total > 0);
   assert.ok(Array.isArray(r.evidence.models));
   assert.ok(r.keyFrames?.some((k) => k.step === 'document_front'));
+  // face match: the card carries deepface_img11, the replayed photo is deepface_img6 (same person)
+  const fm = (r.evidence.checks as { name: string; status: string; measurement: { distance?: number; model?: string } }[]).find((c) => c.name === 'face.match_document');
+  assert.equal(fm?.status, 'pass', `same person through the whole engine: ${JSON.stringify(fm?.measurement)}`);
+  assert.ok(!r.reasons.includes(2304));
+  assert.match(String(fm?.measurement.model), /face_recognition_model/);
+  assert.ok((r.evidence.models as { name: string }[]).some((m) => /face_recognition_model/.test(m.name)), 'matcher model recorded');
 });
 
 test('engine: live head-turn clip performing its challenge passes liveness; wrong identity → 2401', { skip: CORPUS_SKIP || FONT_SKIP }, async () => {

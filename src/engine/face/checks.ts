@@ -9,7 +9,7 @@ import type { EngineThresholds } from '../config.ts';
 import type { CheckResult } from '../types.ts';
 import { median, percentile } from '../image.ts';
 import { planarResidual } from './geometry.ts';
-import { cosine } from '../models/human.ts';
+import { faceDistance } from './match.ts';
 import type { FaceObservation } from './observe.ts';
 
 const r2 = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
@@ -122,10 +122,10 @@ export function livenessCheck(obs: FaceObservation[], challenges: Challenge[], s
 /** One identity through the face video: every pair of embedded frames must look like the same person (2305). */
 export function identityConsistencyCheck(obs: FaceObservation[], th: EngineThresholds): CheckResult {
   const e = obs.filter((o) => o.embedding && o.embedding.length);
-  if (e.length < 2) return { name: 'face.identity_consistency', status: 'skipped', measurement: { embeddedFrames: e.length }, threshold: { minSimilarity: th.sameVideoMinSimilarity }, step: 'face' };
-  let min = 1;
-  for (let i = 0; i < e.length; i++) for (let j = i + 1; j < e.length; j++) min = Math.min(min, cosine(e[i].embedding!, e[j].embedding!));
-  return { name: 'face.identity_consistency', status: min >= th.sameVideoMinSimilarity ? 'pass' : 'fail', reason: 2305, measurement: { minPairSimilarity: r4(min), embeddedFrames: e.length }, threshold: { minSimilarity: th.sameVideoMinSimilarity }, frames: e.map((o) => o.frame), step: 'face' };
+  if (e.length < 2) return { name: 'face.identity_consistency', status: 'skipped', measurement: { embeddedFrames: e.length }, threshold: { maxDistance: th.sameVideoMaxDistance }, step: 'face' };
+  let max = 0;
+  for (let i = 0; i < e.length; i++) for (let j = i + 1; j < e.length; j++) max = Math.max(max, faceDistance(e[i].embedding!, e[j].embedding!));
+  return { name: 'face.identity_consistency', status: max < th.sameVideoMaxDistance ? 'pass' : 'fail', reason: 2305, measurement: { maxPairDistance: r4(max), embeddedFrames: e.length }, threshold: { maxDistance: th.sameVideoMaxDistance }, frames: e.map((o) => o.frame), step: 'face' };
 }
 
 /**

@@ -3,6 +3,10 @@
  * file:// model loader so everything runs offline. One instance per engine (no module state); a
  * model that fails to load is a thrown error, never a neutral score. Frame caching (skipFrames,
  * cacheSensitivity) is switched off: every frame is analysed for real.
+ *
+ * The face descriptor of the full pass is not Human's `faceres` (unaligned box crop, no published
+ * operating point): it is the face matcher of `face/match.ts` (dlib ResNet-34 via face-api on a chip
+ * aligned from Human's mesh), loaded here so every consumer of `detect(frame, true)` gets it.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -10,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RgbFrame } from '../decode.ts';
 import { registerFileLoader } from './tfjs-file-loader.ts';
+import { faceDistance, loadFaceMatcher } from '../face/match.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -22,6 +27,7 @@ export interface HumanFace {
   box: [number, number, number, number];
   mesh: number[][];
   rotation?: { angle: { roll: number; yaw: number; pitch: number } };
+  /** Full pass only: 128-d face descriptor (face/match.ts), compared by euclidean distance. */
   embedding?: number[];
   real?: number;
   live?: number;
@@ -29,14 +35,15 @@ export interface HumanFace {
 }
 
 export interface HumanModels {
-  /** Full face analysis of one frame; `full` adds embedding, antispoof and liveness (slower). */
+  /** Full face analysis of one frame; `full` adds the face descriptor (face/match.ts), antispoof and liveness (slower). */
   detect(frame: RgbFrame, full: boolean): Promise<HumanFace[]>;
-  similarity(a: number[], b: number[]): number;
+  /** Euclidean distance between two descriptors (face/match.ts; lower = closer). */
+  distance(a: ArrayLike<number>, b: ArrayLike<number>): number;
   versions: { name: string; version: string }[];
   dispose(): Promise<void>;
 }
 
-/** Human's own cosine-based similarity maps embeddings to 0..1; we use plain cosine for explicit thresholds. */
+/** Cosine similarity (kept for benchmarks of Human's own embeddings). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0; let aa = 0; let bb = 0;
   for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
@@ -51,7 +58,7 @@ export function humanPaths(modelsDir?: string, wasmDir?: string): { humanJs: str
   return { humanJs, modelsDir: mdir, wasmDir: wdir };
 }
 
-const REQUIRED = ['blazeface', 'facemesh', 'faceres', 'antispoof', 'liveness'] as const;
+const REQUIRED = ['blazeface', 'facemesh', 'antispoof', 'liveness'] as const;
 
 interface HumanInstance {
   version: string;
@@ -62,7 +69,7 @@ interface HumanInstance {
   config: unknown;
 }
 
-export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string } = {}): Promise<HumanModels> {
+export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string; faceApiModelsDir?: string } = {}): Promise<HumanModels> {
   const p = humanPaths(opts.modelsDir, opts.wasmDir);
   for (const m of REQUIRED) {
     const f = join(p.modelsDir, `${m}.json`);
@@ -82,7 +89,7 @@ export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string } =
       attention: { enabled: false },
       iris: { ...off, enabled: false },
       emotion: { enabled: false },
-      description: { ...off, enabled: true },
+      description: { enabled: false }, // faceres: replaced by the face matcher (face/match.ts)
       antispoof: { ...off, enabled: true },
       liveness: { ...off, enabled: true },
       gear: { enabled: false },
@@ -95,25 +102,32 @@ export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string } =
     if (!human.models.models[m]) throw new Error(`engine: Human model '${m}' failed to load from ${p.modelsDir}`);
   }
   if (human.tf.getBackend() !== 'wasm') throw new Error(`engine: expected tfjs wasm backend, got ${human.tf.getBackend()}`);
-  const fast = { face: { description: { enabled: false }, antispoof: { enabled: false }, liveness: { enabled: false } } };
-  const full = { face: { description: { enabled: true }, antispoof: { enabled: true }, liveness: { enabled: true } } };
+  const matcher = await loadFaceMatcher({ modelsDir: opts.faceApiModelsDir });
+  const fast = { face: { antispoof: { enabled: false }, liveness: { enabled: false } } };
+  const full = { face: { antispoof: { enabled: true }, liveness: { enabled: true } } };
   return {
     versions: [
       { name: '@vladmandic/human', version: human.version },
       { name: '@tensorflow/tfjs-core (wasm backend)', version: human.tf.version_core },
       ...REQUIRED.map((m) => ({ name: `human/${m}`, version: human.version })),
+      ...matcher.versions,
     ],
     async detect(frame, wantFull) {
       const t = human.tf.tensor3d(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), [frame.height, frame.width, 3], 'int32');
       try {
         const r = await human.detect(t, wantFull ? full : fast);
         if (r.error) throw new Error(`engine: Human detect failed: ${r.error}`);
+        if (wantFull) {
+          for (const f of r.face) {
+            f.embedding = f.mesh && f.mesh.length >= 468 ? await matcher.describe(frame, f.mesh) : undefined;
+          }
+        }
         return r.face;
       } finally {
         t.dispose();
       }
     },
-    similarity: cosine,
+    distance: faceDistance,
     async dispose() { /* tfjs WASM memory is process-wide; the process owns it. */ },
   };
 }
