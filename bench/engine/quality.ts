@@ -44,7 +44,7 @@ for (const blur of [0, 2, 4, 8]) {
   const p = join(tmp, `d${blur}.mp4`);
   await makeDocumentVideo(spec, p, { seconds: 2, fps: 10, width: 1280, height: 720, blur });
   const d = await decodeMedia(p, 'video/mp4', { ffmpegPath: cfg.ffmpegPath, fps: 4, width: 1280, maxFrames: 24, timeoutMs: 60000 });
-  const a = await analyseDocumentMedium('document_back', d, { cv, human, glyphs, minFaceScore: 0.6, mrzFrames: 0, portraitFrames: 0 });
+  const a = await analyseDocumentMedium('document_back', d, { cv, human, glyphs, minFaceScore: 0.6, mrzFrames: 0, portraitFrames: 0, screenMinFreq: cfg.thresholds.screenMinFrequency, screenMinPeakRatio: cfg.thresholds.screenMinPeakRatio });
   console.log(`generated card 1280x720 | ${blur} | ${median(a.frames.map((f) => f.blurVar)).toFixed(1)} / blur effect ${median(a.frames.map((f) => f.blur)).toFixed(3)}`);
 }
 rmSync(tmp, { recursive: true, force: true });

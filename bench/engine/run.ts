@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const parts = process.argv.slice(2).length ? process.argv.slice(2) : ['mrz', 'facematch', 'liveness', 'documents', 'quality', 'speed'];
+const parts = process.argv.slice(2).length ? process.argv.slice(2) : ['mrz', 'facematch', 'liveness', 'documents', 'quality', 'screen', 'speed'];
 for (const part of parts) {
   console.log(`\n=== ${part} ===`);
   const t = performance.now();

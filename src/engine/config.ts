@@ -62,6 +62,14 @@ export interface EngineThresholds {
   sameVideoMaxDistance: number;
   /** Document chroma (mean saturation 0-1) below which it looks like a greyscale photocopy (2201). */
   photocopyMaxSaturation: number;
+  /** Screen signs (2202): lowest spatial frequency searched for a display's pixel lattice (cycles/px); below it lie text and pictures. */
+  screenMinFrequency: number;
+  /** Screen signs: spectral peak / ring median from which a periodic component is reported. */
+  screenMinPeakRatio: number;
+  /** Screen signs: lattice ratio (second direction's peak) from which the document goes to human review. */
+  screenReviewLatticeRatio: number;
+  /** Screen signs: lattice ratio from which the document is refused as shown on a screen (2202). */
+  screenRefuseLatticeRatio: number;
   /** Minimum change of the document quadrilateral's shape (normalised corner displacement after a similarity fit) for a dynamic view (1305). */
   tiltMinPerspectiveChange: number;
   /** Frame timing: a gap larger than this multiple of the median inter-frame interval is a discontinuity (2307). */
@@ -138,6 +146,10 @@ export const DEFAULT_THRESHOLDS: EngineThresholds = {
   sameVideoMaxDistance: 0.7,
   photocopyMaxSaturation: 0.06,
   tiltMinPerspectiveChange: 0.02,
+  screenMinFrequency: 0.15,
+  screenMinPeakRatio: 20,
+  screenReviewLatticeRatio: 300,
+  screenRefuseLatticeRatio: 1000,
   timingGapFactor: 8,
   minDownlinkMbps: 0.5,
   maxDroppedFrameShare: 0.3,

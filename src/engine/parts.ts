@@ -83,7 +83,8 @@ export async function analyseDocumentPart(models: EngineModels, cfg: EngineConfi
     const step = order[i].step;
     const a = await stage('document', () => analyseDocumentMedium(step, d, {
       cv: models.cv, human: models.human, glyphs: models.glyphs, minFaceScore: cfg.thresholds.minFaceScore,
-      mrzFrames: d.kind === 'still' ? 1 : 4, portraitFrames: step === 'document_back' ? 0 : d.kind === 'still' ? 1 : 2, signal,
+      mrzFrames: d.kind === 'still' ? 1 : 4, portraitFrames: step === 'document_back' ? 0 : d.kind === 'still' ? 1 : 2,
+      screenMinFreq: cfg.thresholds.screenMinFrequency, screenMinPeakRatio: cfg.thresholds.screenMinPeakRatio, signal,
     }));
     const key = d.frames[a.keyFrame];
     docs.push({ ...a, keyJpeg: key && (step === 'document_front' || step === 'document_back') ? await stage('keyframes', () => jpegOf(key)) : undefined });

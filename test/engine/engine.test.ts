@@ -34,6 +34,7 @@ before(async () => {
   await makeDocumentVideo(await renderSpecimen({ mrz: bad, portrait }), p('grey-front.mp4'), { ...small, greyscale: true });
   await makeDocumentVideo(await renderSpecimen({ mrz: bad }), p('grey-back.mp4'), { ...small, greyscale: true, seed: 5 });
   await makeDocumentVideo(await renderSpecimen({ mrz: good, portrait }), p('blurred-front.mp4'), { ...small, blur: 6 });
+  await makeDocumentVideo(await renderSpecimen({ mrz: good, portrait }), p('screen-front.mp4'), { ...small, screen: true });
   makeBrokenVideo(p('broken.mp4'));
   if (corpus) {
     await makeReplayFaceVideo(join(corpus, 'face-pairs/deepface_img6.jpg'), p('replay.mp4'), { seconds: 3, fps: 10, width: 320, height: 320, tilt: 0.15 });
@@ -82,6 +83,15 @@ test('engine: greyscale photocopy of an expired, denylisted document → 2201, 2
   const r = await engine.analyze(input([media(p('grey-front.mp4'), 'document_front'), media(p('grey-back.mp4'), 'document_back'), media(p('replay.mp4'), 'face')]));
   for (const code of [2201, 2101, 2302]) assert.ok(r.reasons.includes(code), `missing ${code} in ${r.reasons}`);
   assert.equal(r.score, 0);
+});
+
+test('engine: a document shown on a screen → 2202 (pixel lattice); the same document on paper passes the screen check', { skip: FONT_SKIP }, async () => {
+  const r = await engine.analyze(input([media(p('screen-front.mp4'), 'document_front'), media(p('back.mp4'), 'document_back')]));
+  assert.ok(r.reasons.includes(2202), `reasons ${r.reasons}`);
+  assert.equal(statusOf(r, 'document.screen'), 'fail');
+  const paper = await engine.analyze(input([media(p('front.mp4'), 'document_front'), media(p('back.mp4'), 'document_back')]));
+  assert.equal(statusOf(paper, 'document.screen'), 'pass');
+  assert.ok(!paper.reasons.includes(2202));
 });
 
 test('engine: blurred document video and a face filmed in the dark → 1301 and 1320', { skip: CORPUS_SKIP || FONT_SKIP }, async () => {

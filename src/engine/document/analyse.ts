@@ -9,6 +9,7 @@ import type { GlyphModel } from '../mrz/glyphs.ts';
 import { readMrzInFrame, type FrameMrzRead } from '../mrz/read.ts';
 import { blurEffect, grayCrop, laplacianVariance, meanSaturation, type Rect } from '../image.ts';
 import { detectQuad, type Quad } from './quad.ts';
+import { screenSignature, type ScreenSignature } from './screen.ts';
 
 export interface DocFrameObs {
   frame: number;
@@ -34,6 +35,8 @@ export interface DocumentMediumAnalysis {
   portraitShare: number | null;
   /** Index of the best key frame (sharpest with a quad, else sharpest). */
   keyFrame: number;
+  /** Screen replay signature (2202) of the frames read for the MRZ (sharpest, spread in time). */
+  screen: ({ frame: number } & Omit<ScreenSignature, 'peaks'> & { peaks: ScreenSignature['peaks'] })[];
 }
 
 /** Copy of a region of a frame (with a relative margin), even-sized. */
@@ -54,7 +57,7 @@ function bbox(q: Quad, W: number, H: number): Rect {
 
 export async function analyseDocumentMedium(
   step: string, media: DecodedMedia,
-  deps: { cv: CV; human: HumanModels; glyphs: GlyphModel; minFaceScore: number; mrzFrames: number; portraitFrames: number; signal?: AbortSignal },
+  deps: { cv: CV; human: HumanModels; glyphs: GlyphModel; minFaceScore: number; mrzFrames: number; portraitFrames: number; screenMinFreq: number; screenMinPeakRatio: number; signal?: AbortSignal },
 ): Promise<DocumentMediumAnalysis> {
   const frames: DocFrameObs[] = [];
   for (const f of media.frames) {
@@ -84,6 +87,14 @@ export async function analyseDocumentMedium(
     const r = readMrzInFrame(deps.glyphs, media.frames[o.frame]);
     if (r) reads.push(r);
   }
+  // screen signs on the same frames: the document region at native resolution (stills: whole image)
+  const screen: DocumentMediumAnalysis['screen'] = [];
+  for (const i of tried) {
+    const o = frames[i];
+    if (!o.quad && media.kind !== 'still') continue;
+    const sig = screenSignature(media.frames[i], o.region, { minFreq: deps.screenMinFreq, minPeakRatio: deps.screenMinPeakRatio });
+    if (sig) screen.push({ frame: i, ...sig, maxRatio: Math.round(sig.maxRatio), latticeRatio: Math.round(sig.latticeRatio), peaks: sig.peaks.map((p) => ({ ...p, ratio: Math.round(p.ratio), fx: Math.round(p.fx * 1000) / 1000, fy: Math.round(p.fy * 1000) / 1000, angleDeg: Math.round(p.angleDeg) })) });
+  }
   // portrait: largest face on the sharpest frames
   let portrait: PortraitObs | null = null;
   let portraitShare: number | null = null;
@@ -94,5 +105,5 @@ export async function analyseDocumentMedium(
     const main = faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
     if (main && (!portrait || main.score > portrait.score)) { portrait = { frame: o.frame, embedding: main.embedding!, box: main.box, score: main.score, real: main.real }; portraitShare = (main.box[2] * main.box[3]) / Math.max(1, o.region.w * o.region.h); }
   }
-  return { step, frames, mrzReads: reads, mrzFramesTried: tried, portrait, portraitShare, keyFrame };
+  return { step, frames, mrzReads: reads, mrzFramesTried: tried, portrait, portraitShare, keyFrame, screen };
 }

@@ -75,8 +75,29 @@ export function documentCaptureChecks(media: DocumentMediumAnalysis[], mrz: MrzD
     const colourCamera = sceneSat >= 2 * th.photocopyMaxSaturation || !quadFrames.length;
     out.push({ name: 'document.photocopy', status: grey ? (colourCamera ? 'fail' : 'inconclusive') : 'pass', reason: 2201, measurement: { documentSaturationP90: r3(docSat), sceneSaturationP90: r3(sceneSat) }, threshold: { minDocumentSaturation: th.photocopyMaxSaturation } });
   }
-  out.push({ name: 'document.screen', status: 'skipped', measurement: null, threshold: null, note: 'screen (moiré / pixel grid) detection not implemented yet' });
+  out.push(screenCheck(media, cfg));
   return out;
+}
+
+/**
+ * 2202: per medium, the median lattice ratio of its analysed frames (one frame with a strong
+ * periodic texture is not enough: print and guilloche can line up by chance); the worst medium
+ * decides. Measured (src/engine/README.md): photographed and scanned corpus documents ≤ 130,
+ * synthetic paper renders (nearest-neighbour warps, which alias fine print) ≤ 160, documents on a
+ * simulated display 1 000-65 000 after H.264 but only 54-420 after VP8. Review from 300 (about 2×
+ * anything seen on paper), refusal from 1 000: a refusal needs a lattice that paper never gave.
+ */
+function screenCheck(media: DocumentMediumAnalysis[], cfg: EngineConfig): CheckResult {
+  const th = cfg.thresholds;
+  const rows = media.filter((m) => m.screen.length).map((m) => ({ step: m.step, frames: m.screen.length, medianLatticeRatio: median(m.screen.map((s) => s.latticeRatio)), strongest: m.screen.slice().sort((a, b) => b.latticeRatio - a.latticeRatio)[0] }));
+  const threshold = { reviewFromLatticeRatio: th.screenReviewLatticeRatio, refuseFromLatticeRatio: th.screenRefuseLatticeRatio, minFrequency: th.screenMinFrequency };
+  if (!rows.length) return { name: 'document.screen', status: 'skipped', reason: 2202, measurement: null, threshold, note: 'no document region large enough (128 px) to analyse' };
+  const worst = Math.max(...rows.map((r) => r.medianLatticeRatio));
+  return {
+    name: 'document.screen', status: worst >= th.screenRefuseLatticeRatio ? 'fail' : worst >= th.screenReviewLatticeRatio ? 'inconclusive' : 'pass', reason: 2202,
+    measurement: rows.map((r) => ({ step: r.step, frames: r.frames, medianLatticeRatio: r.medianLatticeRatio, strongestFrame: r.strongest.frame, peaks: r.strongest.peaks })), threshold,
+    frames: media.flatMap((m) => m.screen.map((s) => s.frame)),
+  };
 }
 
 function fraCniExpiry(num: string): string | null {
