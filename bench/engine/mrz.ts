@@ -42,7 +42,7 @@ if (dir) {
 
 // generated videos: TD1 and TD3 specimens moving and tilting at 720p, voting over frames
 const tmp = mkdtempSync(join(tmpdir(), 'kyclive-mrz-'));
-let vidExact = 0; let vidTotal = 0;
+let vidExact = 0; let vidTotal = 0; let vidMs = 0; let vidFrames = 0;
 const specs = [
   buildTd1({ state: 'FRA', surname: 'DUPONT', given: 'MARIE CLAIRE', number: 'X4RTBPFW4', nationality: 'FRA', birth: '900215', sex: 'F', expiry: '330101' }),
   buildTd3({ state: 'D', surname: 'MUSTERMANN', given: 'ERIKA', number: 'C01X0006H', nationality: 'D', birth: '640812', sex: 'F', expiry: '310101' }),
@@ -53,12 +53,14 @@ for (const [i, lines] of specs.entries()) {
     const p = join(tmp, `doc-${i}.mp4`);
     await makeDocumentVideo(await renderSpecimen({ mrz: lines }), p, { seconds: 3, fps: 15, width: 1280, height: 720, seed: i + 3, ...o });
     const d = await decodeMedia(p, 'video/mp4', { ffmpegPath: '/usr/bin/ffmpeg', fps: 4, width: 1280, maxFrames: 40, timeoutMs: 60000 });
+    const t0 = performance.now();
     const reads = d.frames.slice(0, 8).map((f) => readMrzInFrame(model, f)).filter((r): r is NonNullable<typeof r> => !!r);
+    vidMs += performance.now() - t0; vidFrames += Math.min(8, d.frames.length);
     const dec = voteAndDecode(reads, NOW);
     const ok = !!dec && dec.lines.every((l, k) => l === lines[k]);
     vidTotal++; if (ok) vidExact++;
     console.log(`video ${lines[0].slice(0, 10)}… ${JSON.stringify(o)}: frames read ${reads.length}/8, ${ok ? 'EXACT' : 'wrong: ' + (dec?.lines.join(' / ') ?? 'none')}`);
   }
 }
-console.log(`MRZ generated videos: exact ${vidExact}/${vidTotal}`);
+console.log(`MRZ generated videos: exact ${vidExact}/${vidTotal}; readMrzInFrame ${(vidMs / Math.max(1, vidFrames)).toFixed(1)} ms per 1280×720 frame (mean of ${vidFrames})`);
 rmSync(tmp, { recursive: true, force: true });

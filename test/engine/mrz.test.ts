@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTd1, buildTd3, checkDigit, expandDate, parseMrz } from '../../src/engine/mrz/parse.ts';
-import { buildGlyphModel, renderMrzLines, type GlyphModel } from '../../src/engine/mrz/glyphs.ts';
+import { buildGlyphModel, classify, darkness, renderMrzLines, strokesPreferSecond, type GlyphModel } from '../../src/engine/mrz/glyphs.ts';
 import { readMrzInFrame, voteAndDecode } from '../../src/engine/mrz/read.ts';
+import { clampPaper, locateMrz, quantile8 } from '../../src/engine/mrz/locate.ts';
+import { MRZ_ALPHABET } from '../../src/engine/mrz/parse.ts';
 import { compareIdentity, nameVariants } from '../../src/engine/identity.ts';
 import { CORPUS_SKIP, FONT_SKIP, labels } from './helpers.ts';
 
@@ -86,6 +88,94 @@ test('mrz reader: a TD1 is located and read; no MRZ in a blank image', { skip: F
   assert.equal(readMrzInFrame(await getModel(), blank), null);
 });
 
+const SPEC_TD3 = buildTd3({ state: 'UTO', surname: 'ERIKSSON', given: 'ANNA MARIA', number: 'L898902C3', nationality: 'UTO', birth: '740812', sex: 'F', expiry: '340415', personal: 'ZE184226B' });
+
+/** Renders SPEC_TD3 at `px` and passes it through a sharp transform (rotation, shear, fading …). */
+async function transformed(px: number, f: (s: import('sharp').Sharp) => import('sharp').Sharp, blur = 0.5) {
+  const sharp = (await import('sharp')).default;
+  const img = await renderMrzLines(SPEC_TD3, px, { blur });
+  const buf = await f(sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })).png().toBuffer();
+  const { data, info } = await sharp(buf).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, t: 0, index: 0 };
+}
+
+test('mrz reader: rotated (±18°) and slanted (perspective-like shear) lines are rectified and read exactly', { skip: FONT_SKIP }, async () => {
+  const model = await getModel();
+  const cases: [string, (s: import('sharp').Sharp) => import('sharp').Sharp][] = [
+    ['rotate 18°', (s) => s.rotate(18, { background: '#fff' })],
+    ['rotate -14°', (s) => s.rotate(-14, { background: '#fff' })],
+    ['shear 0.25', (s) => s.affine([[1, 0.25], [0, 1]], { background: '#fff' })],
+    ['rotate 12° + shear -0.2', (s) => s.affine([[1, -0.2], [0, 1]], { background: '#fff' }).rotate(12, { background: '#fff' })],
+  ];
+  for (const [name, f] of cases) {
+    const frame = await transformed(20, f);
+    const r = readMrzInFrame(model, frame);
+    assert.ok(r, `located: ${name}`);
+    const dec = voteAndDecode([r], NOW)!;
+    assert.deepEqual(dec.lines, SPEC_TD3, name);
+    assert.ok(dec.meanScore >= 0.8, `${name}: quality ${dec.meanScore}`);
+  }
+  // the slant estimate follows the applied shear (x' = x + t·y ⇒ the glyphs' vertical leans by t)
+  const sheared = await transformed(22, (s) => s.affine([[1, 0.3], [0, 1]], { background: '#fff' }));
+  const loc = locateMrz(sheared.data, sheared.width, sheared.height)!;
+  assert.ok(Math.abs(Math.abs(loc.located.lines[0].shear!) - 0.3) <= 0.05, `shear ${loc.located.lines[0].shear}`);
+  const plain = await transformed(22, (s) => s);
+  const upright = locateMrz(plain.data, plain.width, plain.height)!;
+  assert.ok(Math.abs(upright.located.lines[0].shear!) <= 0.025, `upright shear ${upright.located.lines[0].shear}`);
+});
+
+test('mrz reader: low-contrast small print and a bright line across the MRZ', { skip: FONT_SKIP }, async () => {
+  const model = await getModel();
+  // grey ink on grey paper at 9-10 px (a small, washed-out MRZ: found by the lenient ink threshold)
+  for (const px of [10, 14]) {
+    const r = readMrzInFrame(model, await transformed(px, (s) => s.linear(0.3, 255 * 0.6), 0.7));
+    assert.ok(r, `faded ${px}px located`);
+    assert.deepEqual(voteAndDecode([r], NOW)!.lines, SPEC_TD3, `faded ${px}px`);
+  }
+  // bright (red → light in max-channel grey) frame lines just above the glyphs, inside the sampled
+  // cells (a UI box drawn around the MRZ): capped at the paper level, they must not sway the match
+  const sharp = (await import('sharp')).default;
+  const px = 22; const pad = 2 * px; const lh = 1.75 * px; // renderMrzLines' layout
+  const img = await renderMrzLines(SPEC_TD3, px, { blur: 0.5 });
+  const grey = { ...img, data: Buffer.from(img.data) };
+  for (let i = 0; i < grey.data.length; i++) grey.data[i] = Math.round(40 + grey.data[i] * 0.7); // paper 218, ink 40
+  const tops = [0, 1].map((i) => pad + (i + 0.8) * lh - 0.72 * px - 3); // just above each line's cap height
+  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${img.width}" height="${img.height}">${tops.map((y) => `<line x1="0" y1="${y}" x2="${img.width}" y2="${y + 1}" stroke="#ff0000" stroke-width="2"/>`).join('')}</svg>`);
+  const { data, info } = await sharp(grey.data, { raw: { width: img.width, height: img.height, channels: 3 } }).composite([{ input: overlay }]).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const r = readMrzInFrame(model, { data, width: info.width, height: info.height, t: 0, index: 0 });
+  assert.ok(r);
+  assert.deepEqual(voteAndDecode([r], NOW)!.lines, SPEC_TD3, 'bright line across the MRZ');
+});
+
+test('mrz reader: paper cap and 8-bit quantile', () => {
+  const v = Float32Array.from({ length: 100 }, (_, i) => i * 2.5); // 0 … 247.5
+  assert.ok(Math.abs(quantile8(v, 0.75) - 188) <= 2);
+  const p = Float32Array.from([10, 20, 200, 200, 200, 200, 200, 255]);
+  clampPaper(p);
+  assert.equal(Math.max(...p) <= 201, true, 'the bright outlier is capped at the paper level');
+  assert.equal(p[0], 10);
+});
+
+test('mrz reader: stroke tie-break — a faded distinguishing stroke still counts, stray blur does not', { skip: FONT_SKIP }, async () => {
+  const model = await getModel();
+  const E = MRZ_ALPHABET.indexOf('E'); const F = MRZ_ALPHABET.indexOf('F'); const LT = MRZ_ALPHABET.indexOf('<'); const K = MRZ_ALPHABET.indexOf('K');
+  for (let level = 0; level < model.prototypes[E].length; level++) {
+    // E whose bottom bar (where E is darker than F) keeps 35 % of its contrast: correlation prefers F,
+    // the distinguishing stroke is still there, so E; at 10 % it is a smudge, not a stroke
+    const pe = model.prototypes[E][level]; const pf = model.prototypes[F][level];
+    const de = darkness(pe); const df = darkness(pf);
+    let mx = -Infinity; for (const v of pe) mx = Math.max(mx, v);
+    const fade = (k: number) => Float32Array.from(pe, (v, i) => (de[i] - df[i] > 0.1 ? mx - k * (mx - v) : v));
+    const s = classify(model, fade(0.35));
+    assert.ok(s[F] > s[E], `correlation prefers F for a faded E (blur level ${level})`);
+    assert.equal(strokesPreferSecond(model, fade(0.35), F, E), true, `faded E, blur level ${level}`);
+    assert.equal(strokesPreferSecond(model, fade(0.1), F, E), false, `smudge, blur level ${level}`);
+    // a clean F stays F; a clean < does not become K (K's stem ends are blur of the < tip, not a stroke)
+    assert.equal(strokesPreferSecond(model, Float32Array.from(pf), F, E), false, `F, blur level ${level}`);
+    assert.equal(strokesPreferSecond(model, Float32Array.from(model.prototypes[LT][level]), LT, K), false, `<, blur level ${level}`);
+  }
+});
+
 test('mrz reader: corpus documents with a fully visible MRZ (no wrong read passes the check digits)', { skip: CORPUS_SKIP || FONT_SKIP }, async () => {
   const sharp = (await import('sharp')).default;
   const { corpusDir } = await import('./helpers.ts');
@@ -105,9 +195,13 @@ test('mrz reader: corpus documents with a fully visible MRZ (no wrong read passe
       assert.equal(dec.fields.documentNumber, truth.documentNumber, d.file);
       assert.equal(dec.fields.birthDate, truth.birthDate, d.file);
       assert.equal(dec.fields.expiryDate, truth.expiryDate, d.file);
+      // names carry no check digit: a trusted read must get them right too
+      assert.equal(dec.fields.surname, truth.surname, d.file);
+      assert.equal(dec.fields.givenNames, truth.givenNames, d.file);
     }
   }
-  assert.ok(exact >= Math.floor(total * 0.75), `exact ${exact}/${total}`);
+  // the engine target: exact read of every line on ≥ 95 % of the fully visible MRZs
+  assert.ok(exact >= Math.ceil(total * 0.95), `exact ${exact}/${total}`);
 });
 
 test('identity: accent, case, compound and transliteration tolerant', () => {

@@ -8,7 +8,7 @@
  * A read that only passes through heavy correction is flagged (low margin) and never trusted to refuse.
  */
 import type { RgbFrame } from '../decode.ts';
-import { classify, type GlyphModel } from './glyphs.ts';
+import { classify, strokesPreferSecond, STROKE_TIE_MARGIN, type GlyphModel } from './glyphs.ts';
 import { extractCells, locateMrz } from './locate.ts';
 import { ICAO_STATE_CODES } from './countries.ts';
 import { checkDigit, formatFor, MRZ_ALPHABET, parseMrz, type MrzFields, type MrzFormat } from './parse.ts';
@@ -30,12 +30,30 @@ export function readMrzInFrame(model: GlyphModel, f: RgbFrame): FrameMrzRead | n
   const loc = locateMrz(f.data, f.width, f.height);
   if (!loc) return null;
   const { lines, length } = loc.located;
-  const scores = lines.map((ln) => extractCells(loc.gray, ln, length).map((p) => classify(model, p)));
+  const scores = lines.map((ln) => extractCells(loc.gray, ln, length).map((p) => strokeTieBreak(model, p, classify(model, p))));
   let q = 0; let n = 0;
   for (const l of scores) for (const s of l) { q += Math.max(...s); n++; }
   const W = loc.gray.width;
   const atBorder = lines.some((ln) => ln.xStart - ln.comps[0].w / 2 < 1.5 * ln.pitch || W - (ln.xEnd + ln.comps[ln.comps.length - 1].w / 2) < 1.5 * ln.pitch);
   return { frame: f.index, atBorder, quality: n ? q / n : 0, length, lineCount: lines.length, scores, text: scores.map((l) => l.map(argmaxChar).join('')) };
+}
+
+const DIGIT_IDX = [...'0123456789'].map((c) => MRZ_ALPHABET.indexOf(c));
+const LETTER_IDX = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ<'].map((c) => MRZ_ALPHABET.indexOf(c));
+
+/**
+ * Within letters and within digits (each MRZ position allows one class or both; letter/digit
+ * confusions are settled by the field alphabets and check digits), when the two best candidates are
+ * close, let the distinguishing strokes order them: the two scores are swapped, not changed, so the
+ * read quality is unchanged and check-digit correction still sees the other as a close second.
+ */
+function strokeTieBreak(model: GlyphModel, patch: Float32Array, s: Float32Array): Float32Array {
+  for (const idx of [LETTER_IDX, DIGIT_IDX]) {
+    let a = -1; let b = -1;
+    for (const i of idx) { if (a < 0 || s[i] > s[a]) { b = a; a = i; } else if (b < 0 || s[i] > s[b]) b = i; }
+    if (s[a] - s[b] < STROKE_TIE_MARGIN && strokesPreferSecond(model, patch, a, b)) { const t = s[a]; s[a] = s[b]; s[b] = t; }
+  }
+  return s;
 }
 
 function argmaxChar(s: Float32Array): string {
