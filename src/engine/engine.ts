@@ -62,11 +62,16 @@ export async function createEngine(config: EngineConfigInput = {}): Promise<Engi
       return serial(async () => {
         const startedAt = performance.now();
         const { signal, ...plain } = input;
-        // the face video decodes (another process: ffmpeg) while the documents are analysed
-        const faceDecodes = plain.media.filter(isFaceMedium).map((m) => decodeFor(cfg, m, signal));
-        faceDecodes.forEach((p) => p.catch(() => undefined));
+        // the face video decodes (ffmpeg, another process) while the last document medium is analysed
+        let faceDecodes: Promise<DecodedMedia>[] | undefined;
+        const startFaceDecodes = () => {
+          if (faceDecodes) return;
+          faceDecodes = plain.media.filter(isFaceMedium).map((m) => decodeFor(cfg, m, signal));
+          faceDecodes.forEach((p) => p.catch(() => undefined)); // awaited by the face part
+        };
         const caught = (p: Promise<FacePart | DocumentPart>) => p.catch((e: Error) => { if (signal?.aborted) throw e; return { error: e.message } as PartFailure; });
-        const doc = await caught(part('document', plain, signal));
+        const doc = await caught(analyseDocumentPart(models, cfg, plain, signal, startFaceDecodes));
+        startFaceDecodes();
         const face = await caught(part('face', plain, signal, faceDecodes));
         return assembleResult(cfg, info, plain, face as FacePart | PartFailure, doc as DocumentPart | PartFailure, { startedAt });
       });

@@ -67,9 +67,11 @@ const summary = (step: AnalysisMedia['step'], d: DecodedMedia): MediumSummary =>
 
 /**
  * Document media, one after the other, each decoded while the previous one is analysed; frames are
- * released as soon as their medium is analysed. `prefetched` lets a caller start a decode early.
+ * released as soon as their medium is analysed. `onLastMedium` tells a caller when the last medium
+ * is being analysed (the in-process engine starts the face decode then: overlap without holding
+ * every medium's frames at once).
  */
-export async function analyseDocumentPart(models: EngineModels, cfg: EngineConfig, input: PartInput, signal?: AbortSignal): Promise<DocumentPart> {
+export async function analyseDocumentPart(models: EngineModels, cfg: EngineConfig, input: PartInput, signal?: AbortSignal, onLastMedium?: () => void): Promise<DocumentPart> {
   const { timings, stage } = timer();
   const order = input.media.filter((m) => !isFaceMedium(m));
   const media: MediumSummary[] = [];
@@ -78,6 +80,7 @@ export async function analyseDocumentPart(models: EngineModels, cfg: EngineConfi
   for (let i = 0; i < order.length; i++) {
     const d = await stage('decode', () => next!);
     next = i + 1 < order.length ? decodeFor(cfg, order[i + 1], signal) : null;
+    if (i === order.length - 1) onLastMedium?.();
     media.push(summary(order[i].step, d));
     if (!d.ok) continue;
     const step = order[i].step;

@@ -2,6 +2,7 @@
  * Per-medium document analysis: quadrilateral per frame, sharpness and colour of the document
  * region, MRZ reads on the sharpest frames, and the portrait (Human full pass) for face matching.
  */
+import sharp from 'sharp';
 import type { DecodedMedia, RgbFrame } from '../decode.ts';
 import type { CV } from '../models/opencv.ts';
 import type { HumanModels } from '../models/human.ts';
@@ -37,6 +38,16 @@ export interface DocumentMediumAnalysis {
   keyFrame: number;
   /** Screen replay signature (2202) of the frames read for the MRZ (sharpest, spread in time). */
   screen: ({ frame: number } & Omit<ScreenSignature, 'peaks'> & { peaks: ScreenSignature['peaks'] })[];
+}
+
+const PORTRAIT_MAX_SIDE = 720;
+
+/** The frame scaled so its longer side is at most maxSide (area filter); the frame itself when smaller. */
+async function downscale(f: RgbFrame, maxSide: number): Promise<RgbFrame> {
+  if (Math.max(f.width, f.height) <= maxSide) return f;
+  const { data, info } = await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } })
+    .resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data, t: f.t, index: f.index };
 }
 
 /** Copy of a region of a frame (with a relative margin), even-sized. */
@@ -99,11 +110,19 @@ export async function analyseDocumentMedium(
   let portrait: PortraitObs | null = null;
   let portraitShare: number | null = null;
   for (const o of bySharp.slice(0, deps.portraitFrames)) {
-    // the portrait lies on the document: analyse the document region only (smaller tensor, less memory)
-    const f: RgbFrame = o.quad ? cropFrame(media.frames[o.frame], o.region, 0.05) : media.frames[o.frame];
+    // the portrait lies on the document: analyse the document region only, at most PORTRAIT_MAX_SIDE
+    // px (an ID photo is a fifth of the card: still > 150 px, the face chip's size); large inputs
+    // grow the WASM heaps for good (measured: +170 MB at 1280 px)
+    const crop: RgbFrame = o.quad ? cropFrame(media.frames[o.frame], o.region, 0.05) : media.frames[o.frame];
+    const f = await downscale(crop, PORTRAIT_MAX_SIDE);
+    const k = crop.width / f.width;
     const faces = (await deps.human.detect(f, true)).filter((x) => x.score >= deps.minFaceScore && x.embedding?.length);
     const main = faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
-    if (main && (!portrait || main.score > portrait.score)) { portrait = { frame: o.frame, embedding: main.embedding!, box: main.box, score: main.score, real: main.real }; portraitShare = (main.box[2] * main.box[3]) / Math.max(1, o.region.w * o.region.h); }
+    if (main && (!portrait || main.score > portrait.score)) {
+      const box = main.box.map((v) => v * k) as [number, number, number, number];
+      portrait = { frame: o.frame, embedding: main.embedding!, box, score: main.score, real: main.real };
+      portraitShare = (box[2] * box[3]) / Math.max(1, o.region.w * o.region.h);
+    }
   }
   return { step, frames, mrzReads: reads, mrzFramesTried: tried, portrait, portraitShare, keyFrame, screen };
 }
