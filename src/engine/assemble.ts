@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { AnalysisResult, ExtractedIdentity } from '../app/ports.ts';
 import { renderSynthesisReport } from '../report/synthesis-report.ts';
 import type { EngineConfig } from './config.ts';
-import { connectionCheck, deviceCheck, playableCheck, timingCheck } from './capture-checks.ts';
+import { connectionCheck, deviceCheck, playableCheck, reencodingCheck, timingCheck } from './capture-checks.ts';
 import { documentCaptureChecks, MIN_READ_QUALITY, mrzChecks } from './document/checks.ts';
 import { faceQualityChecks, identityConsistencyCheck, livenessCheck, presentationAttackCheck } from './face/checks.ts';
 import { decideFaceMatch, FACE_MATCH_MODEL, type FaceMatchSummary } from './face/match.ts';
@@ -56,10 +56,11 @@ export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input:
   const f = face as FacePart; const d = doc as DocumentPart;
   try {
     const decoded = [...d.media, ...f.media];
-    evidence.media = decoded.map((m) => ({ step: m.step, kind: m.decoded.kind, ok: m.decoded.ok, codec: m.decoded.codec ?? null, source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null, sampledFrames: m.sampledFrames, sourceFrames: m.decoded.sourceTimes.length, measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100, truncated: m.decoded.truncated, decodeMs: Math.round(m.decoded.decodeMs) }));
+    evidence.media = decoded.map((m) => ({ step: m.step, kind: m.decoded.kind, ok: m.decoded.ok, codec: m.decoded.codec ?? null, encoders: m.decoded.encoders ?? [], source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null, sampledFrames: m.sampledFrames, sourceFrames: m.decoded.sourceTimes.length, measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100, truncated: m.decoded.truncated, decodeMs: Math.round(m.decoded.decodeMs) }));
     checks.push(playableCheck(decoded));
     checks.push(connectionCheck(decoded, input.metadata ?? {}, cfg));
     checks.push(timingCheck(decoded, cfg));
+    checks.push(reencodingCheck(decoded, input.metadata ?? {}));
     checks.push(deviceCheck(input.metadata ?? {}, cfg));
     const faceOk = f.media.filter((m) => m.decoded.ok);
     const docOk = d.media.filter((m) => m.decoded.ok);

@@ -38,6 +38,34 @@ export function timingCheck(media: { step: string; decoded: DecodedMedia }[], cf
   return { name: 'capture.timing', status: backwards ? 'fail' : bigGap ? 'inconclusive' : 'pass', reason: 2307, measurement: rows.map((r) => ({ step: r.step, frames: r.frames, fps: Math.round(r.fps * 10) / 10, maxGapSec: Math.round(r.maxGap * 1000) / 1000, gaps: r.gaps, backwards: r.backwards })), threshold: { backwardsTimestamps: 0, maxGapSec: 2, gapFactor: cfg.thresholds.timingGapFactor } };
 }
 
+/**
+ * Container tags written by transcoders and editors. A capture recorded by the browser's
+ * MediaRecorder and uploaded as is carries the browser's own tag (Chrome writes "Chrome"); one of
+ * these means the file went through a tool after recording.
+ */
+const EDITING_TOOLS = /\b(lavf|lavc|libav|ffmpeg|handbrake|adobe|premiere|after effects|final cut|imovie|capcut|davinci|resolve|kdenlive|shotcut|openshot|vsdc|movavi|filmora|camtasia|avidemux|mencoder|inshot|kinemaster|vn video)/i;
+
+/**
+ * 2307, re-encoding signs. When the capture metadata says the media were recorded by the browser
+ * (`mimeType` of the MediaRecorder), a video whose container or stream names an editing or
+ * transcoding tool, or whose codec is not the one recorded, was edited after the capture: refused.
+ * Without that metadata (files given to the CLI, imports) the tags are only recorded as evidence:
+ * such files legitimately come from anywhere.
+ */
+export function reencodingCheck(media: { step: string; decoded: DecodedMedia }[], meta: CaptureMetadata): CheckResult {
+  const declared = typeof meta.mimeType === 'string' && meta.mimeType.startsWith('video/') ? meta.mimeType.toLowerCase() : null;
+  const declaredCodecs = declared ? (/codecs="?([^";]+)/.exec(declared)?.[1] ?? '').split(',').map((c) => c.trim().replace(/\..*$/, '').replace(/^avc1$/, 'h264').replace(/^(vp08|vp8)$/, 'vp8').replace(/^(vp09|vp9)$/, 'vp9')).filter(Boolean) : [];
+  const rows = media.filter((m) => m.decoded.ok && m.decoded.kind === 'video').map((m) => {
+    const tool = (m.decoded.encoders ?? []).find((e) => EDITING_TOOLS.test(e)) ?? null;
+    const codecMismatch = declaredCodecs.length > 0 && !!m.decoded.codec && !declaredCodecs.includes(m.decoded.codec);
+    return { step: m.step, codec: m.decoded.codec ?? null, encoders: m.decoded.encoders ?? [], editingTool: tool, codecMismatch };
+  });
+  const signs = rows.filter((r) => r.editingTool || r.codecMismatch);
+  const threshold = { browserRecording: declared !== null, declaredCodecs, rule: 'a browser recording carries no editing/transcoding tool tag and the recorded codec' };
+  if (!declared) return { name: 'capture.reencoded', status: rows.length ? 'pass' : 'skipped', reason: 2307, measurement: rows, threshold, note: signs.length ? 'tool tags present, but no browser recording was declared: recorded as evidence only' : undefined };
+  return { name: 'capture.reencoded', status: signs.length ? 'fail' : rows.length ? 'pass' : 'skipped', reason: 2307, measurement: rows, threshold };
+}
+
 export function deviceCheck(meta: CaptureMetadata, cfg: EngineConfig): CheckResult {
   const label = (meta.cameraLabel ?? '').toLowerCase();
   const ua = (meta.userAgent ?? '').toLowerCase();

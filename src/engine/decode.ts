@@ -28,6 +28,8 @@ export interface DecodedMedia {
   /** The decoder reported corrupt/truncated input (frames were still produced). */
   truncated: boolean;
   codec?: string;
+  /** Encoder/writing-application tags of the container and the video stream (e.g. "Chrome", "Lavf59.27.100"). */
+  encoders?: string[];
   sourceWidth?: number;
   sourceHeight?: number;
   frames: RgbFrame[];
@@ -55,7 +57,7 @@ export function isStillPath(path: string, contentType?: string): boolean {
   return STILL_EXT.has(extname(path).toLowerCase());
 }
 
-interface ProbeInfo { width: number; height: number; codec: string; rotation: number }
+interface ProbeInfo { width: number; height: number; codec: string; rotation: number; encoders: string[] }
 
 function run(cmd: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -73,14 +75,16 @@ function run(cmd: string, args: string[], timeoutMs: number, signal?: AbortSigna
 
 async function probe(ffmpegPath: string, path: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeInfo | { error: string }> {
   const ffprobe = ffmpegPath.replace(/ffmpeg$/, 'ffprobe');
-  const r = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name:stream_side_data=rotation', '-of', 'json', path], timeoutMs, signal);
+  const r = await run(ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name:stream_tags=encoder:stream_side_data=rotation:format_tags=encoder', '-of', 'json', path], timeoutMs, signal);
   if (r.code !== 0) return { error: r.stderr.trim().split('\n').slice(-1)[0] || `ffprobe exit ${r.code}` };
   try {
-    const j = JSON.parse(r.stdout.toString()) as { streams?: { width?: number; height?: number; codec_name?: string; side_data_list?: { rotation?: number }[] }[] };
+    const j = JSON.parse(r.stdout.toString()) as { streams?: { width?: number; height?: number; codec_name?: string; tags?: Record<string, string>; side_data_list?: { rotation?: number }[] }[]; format?: { tags?: Record<string, string> } };
     const s = j.streams?.[0];
     if (!s || !s.width || !s.height) return { error: 'no video stream' };
     const rotation = Number(s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0);
-    return { width: s.width, height: s.height, codec: s.codec_name ?? 'unknown', rotation };
+    // Matroska writes ENCODER, MP4 encoder: the tag names are case-insensitive in practice
+    const tag = (t?: Record<string, string>) => Object.entries(t ?? {}).filter(([k]) => k.toLowerCase() === 'encoder').map(([, v]) => String(v).slice(0, 100));
+    return { width: s.width, height: s.height, codec: s.codec_name ?? 'unknown', rotation, encoders: [...tag(j.format?.tags), ...tag(s.tags)] };
   } catch {
     return { error: 'ffprobe output unreadable' };
   }
@@ -166,7 +170,7 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
       frames.forEach((f, i) => { f.index = i; });
       const corrupt = /invalid data|corrupt|truncat|partial file|error while decoding|end of file|missing picture|concealing/i.test(stderrTail);
       const duration = sourceTimes.length > 1 ? Math.max(...sourceTimes) - Math.min(...sourceTimes) : 0;
-      const base = { path, kind: 'video' as const, codec: info.codec, sourceWidth: dispW, sourceHeight: dispH, frames, sourceTimes, measuredDuration: duration, decodeMs: performance.now() - t0 };
+      const base = { path, kind: 'video' as const, codec: info.codec, encoders: info.encoders, sourceWidth: dispW, sourceHeight: dispH, frames, sourceTimes, measuredDuration: duration, decodeMs: performance.now() - t0 };
       if (opts.signal?.aborted) { resolve({ ...base, ok: false, error: 'aborted', truncated: false, frames: [] }); return; }
       if (frames.length === 0) {
         resolve({ ...base, ok: false, error: (stderrTail.trim().split('\n').slice(-1)[0] || `ffmpeg exit ${code}`).slice(0, 300), truncated: false });

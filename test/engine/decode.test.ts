@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { analyseTiming, decodeMedia } from '../../src/engine/decode.ts';
+import { reencodingCheck } from '../../src/engine/capture-checks.ts';
 import { background, encodeFrames, makeBrokenVideo, makeTruncatedVideo } from '../../src/engine/fixtures/generate.ts';
 import { tempDir } from './helpers.ts';
 
@@ -74,4 +75,23 @@ test('timing: backwards timestamps and gaps are counted', () => {
   const t = analyseTiming([0, 0.033, 0.066, 0.1, 3.1, 3.133, 1.0], 8);
   assert.equal(t.backwards, 1);
   assert.ok(t.maxGap > 1.9);
+});
+
+test('decode: container and stream encoder tags are read (re-encoding evidence)', async () => {
+  const d = await decodeMedia(await clip('tags.webm', 1, 'vp8'), 'video/webm', opts);
+  assert.ok(d.encoders?.some((e) => /^Lavf/.test(e)), `encoders ${d.encoders}`);
+});
+
+test('2307: a declared browser recording that names an editing tool, or another codec, is refused; undeclared files are evidence only', () => {
+  const m = (encoders: string[], codec = 'vp8') => [{ step: 'face', decoded: { path: '', kind: 'video' as const, ok: true, truncated: false, codec, encoders, frames: [], sourceTimes: [0, 0.1], measuredDuration: 0.1, decodeMs: 1 } }];
+  const browser = { mimeType: 'video/webm;codecs=vp8' };
+  assert.equal(reencodingCheck(m(['Chrome']), browser).status, 'pass');
+  assert.equal(reencodingCheck(m(['Chrome', 'Lavc59.37.100 libvpx']), browser).status, 'fail');
+  assert.equal(reencodingCheck(m(['HandBrake 1.6.1']), browser).status, 'fail');
+  assert.equal(reencodingCheck(m(['Chrome'], 'h264'), browser).status, 'fail', 'recorded as VP8, uploaded as H.264');
+  assert.equal(reencodingCheck(m([], 'h264'), { mimeType: 'video/mp4' }).status, 'pass', 'no codec declared: only tool tags count');
+  const undeclared = reencodingCheck(m(['Lavf59.27.100']), {});
+  assert.equal(undeclared.status, 'pass');
+  assert.match(undeclared.note ?? '', /evidence only/);
+  assert.equal(reencodingCheck(m(['Lavf59.27.100']), browser).reason, 2307);
 });
