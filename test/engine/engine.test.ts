@@ -35,6 +35,8 @@ before(async () => {
   await makeDocumentVideo(await renderSpecimen({ mrz: bad }), p('grey-back.mp4'), { ...small, greyscale: true, seed: 5 });
   await makeDocumentVideo(await renderSpecimen({ mrz: good, portrait }), p('blurred-front.mp4'), { ...small, blur: 6 });
   await makeDocumentVideo(await renderSpecimen({ mrz: good, portrait }), p('screen-front.mp4'), { ...small, screen: true });
+  // an ID-1 front without MRZ: the number is printed in the visual zone only (not in OCR-B)
+  await makeDocumentVideo(await renderSpecimen({ mrz: good, portrait, printMrz: false, documentNumber: 'X4RTBPFW4' }), p('viz-front.mp4'), small);
   makeBrokenVideo(p('broken.mp4'));
   if (corpus) {
     await makeReplayFaceVideo(join(corpus, 'face-pairs/deepface_img6.jpg'), p('replay.mp4'), { seconds: 3, fps: 10, width: 320, height: 320, tilt: 0.15 });
@@ -92,6 +94,18 @@ test('engine: a document shown on a screen → 2202 (pixel lattice); the same do
   const paper = await engine.analyze(input([media(p('front.mp4'), 'document_front'), media(p('back.mp4'), 'document_back')]));
   assert.equal(statusOf(paper, 'document.screen'), 'pass');
   assert.ok(!paper.reasons.includes(2202));
+});
+
+test('engine: the front\'s printed number against the back\'s MRZ: same card passes; the Czech specimen\'s front and back are different cards → 2303', { skip: CORPUS_SKIP || FONT_SKIP }, async () => {
+  const same = await engine.analyze(input([media(p('viz-front.mp4'), 'document_front'), media(p('back.mp4'), 'document_back')]));
+  assert.equal(statusOf(same, 'document.viz_number'), 'pass');
+  assert.ok(!same.reasons.includes(2303), `reasons ${same.reasons}`);
+  const docs = join(corpusDir()!, 'documents');
+  const still = (f: string, step: AnalysisMedia['step']): AnalysisMedia => ({ path: join(docs, f), step, contentType: 'image/jpeg', sha256: '' });
+  // labels.json: front number 998000398, back MRZ number 998001343
+  const mixed = await engine.analyze(input([still('onfido_national_identity_card.jpg', 'document_front'), still('onfido_back_national_identity_card.jpg', 'document_back')]));
+  assert.equal(statusOf(mixed, 'document.viz_number'), 'fail');
+  assert.ok(mixed.reasons.includes(2303), `reasons ${mixed.reasons}`);
 });
 
 test('engine: blurred document video and a face filmed in the dark → 1301 and 1320', { skip: CORPUS_SKIP || FONT_SKIP }, async () => {

@@ -11,6 +11,7 @@ import { readMrzInFrame, type FrameMrzRead } from '../mrz/read.ts';
 import { blurEffect, grayCrop, laplacianVariance, meanSaturation, type Rect } from '../image.ts';
 import { detectQuad, type Quad } from './quad.ts';
 import { screenSignature, type ScreenSignature } from './screen.ts';
+import { readVizLines, type VizLine } from './viz-number.ts';
 
 export interface DocFrameObs {
   frame: number;
@@ -36,6 +37,8 @@ export interface DocumentMediumAnalysis {
   portraitShare: number | null;
   /** Index of the best key frame (sharpest with a quad, else sharpest). */
   keyFrame: number;
+  /** Front only: short text lines of the visual zone (document number vs MRZ, 2303), 2 sharpest MRZ frames. */
+  vizLines: VizLine[];
   /** Screen replay signature (2202) of the frames read for the MRZ (sharpest, spread in time). */
   screen: ({ frame: number } & Omit<ScreenSignature, 'peaks'> & { peaks: ScreenSignature['peaks'] })[];
 }
@@ -98,6 +101,8 @@ export async function analyseDocumentMedium(
     const r = readMrzInFrame(deps.glyphs, media.frames[o.frame]);
     if (r) reads.push(r);
   }
+  // the front's visual zone, for its printed document number
+  const vizLines = step === 'document_front' ? tried.slice(0, 2).flatMap((i) => readVizLines(deps.glyphs, media.frames[i])) : [];
   // screen signs on the same frames: the document region at native resolution (stills: whole image)
   const screen: DocumentMediumAnalysis['screen'] = [];
   for (const i of tried) {
@@ -124,5 +129,5 @@ export async function analyseDocumentMedium(
       portraitShare = (box[2] * box[3]) / Math.max(1, o.region.w * o.region.h);
     }
   }
-  return { step, frames, mrzReads: reads, mrzFramesTried: tried, portrait, portraitShare, keyFrame, screen };
+  return { step, frames, mrzReads: reads, mrzFramesTried: tried, portrait, portraitShare, keyFrame, screen, vizLines };
 }

@@ -12,6 +12,7 @@ import { compareIdentity } from '../identity.ts';
 import { median, percentile } from '../image.ts';
 import type { DocumentMediumAnalysis } from './analyse.ts';
 import { perspectiveSignature } from './quad.ts';
+import { compareVizNumber } from './viz-number.ts';
 
 /** Mean OCR-B match score under which an MRZ read is not trusted at all (clean reads score ≥ 0.85). */
 export const MIN_READ_QUALITY = 0.8;
@@ -97,6 +98,32 @@ function screenCheck(media: DocumentMediumAnalysis[], cfg: EngineConfig): CheckR
     name: 'document.screen', status: worst >= th.screenRefuseLatticeRatio ? 'fail' : worst >= th.screenReviewLatticeRatio ? 'inconclusive' : 'pass', reason: 2202,
     measurement: rows.map((r) => ({ step: r.step, frames: r.frames, medianLatticeRatio: r.medianLatticeRatio, strongestFrame: r.strongest.frame, peaks: r.strongest.peaks })), threshold,
     frames: media.flatMap((m) => m.screen.map((s) => s.frame)),
+  };
+}
+
+/**
+ * 2303, visual zone vs MRZ: the number printed on the front against the trusted MRZ number. Found
+ * (at most one character off) → pass. A crisp standalone token of the number's length and pattern
+ * that differs in 3+ characters, while the number itself is nowhere on the front, refuses only when
+ * the MRZ was read on another side (front and back of different documents); on the MRZ's own page
+ * or with a softer read it goes to human review. Not found → skipped: many fonts do not read as OCR-B.
+ */
+export function vizNumberCheck(media: DocumentMediumAnalysis[], mrz: MrzDecode | null, perMedium: { step: string; decode: MrzDecode | null }[]): CheckResult {
+  const front = media.filter((m) => m.step === 'document_front' && m.vizLines.length);
+  if (!mrz || mrz.meanScore < MIN_READ_QUALITY || !mrz.fields.valid || !front.length) {
+    return { name: 'document.viz_number', status: 'skipped', reason: 2303, measurement: { frontLines: front.reduce((s, m) => s + m.vizLines.length, 0), mrzTrusted: !!mrz && mrz.meanScore >= MIN_READ_QUALITY && mrz.fields.valid }, threshold: 'a trusted MRZ and a front to compare' };
+  }
+  const cmp = compareVizNumber(front.flatMap((m) => m.vizLines), mrz.fields.documentNumber);
+  const mrzOnFront = perMedium.some((p) => p.step === 'document_front' && p.decode?.fields.valid);
+  const crisp = cmp.contradicting.filter((c) => c.meanScore >= REFUSE_READ_QUALITY && c.differing >= 3);
+  const soft = cmp.contradicting.filter((c) => c.meanScore >= MIN_READ_QUALITY);
+  const status = cmp.found ? 'pass' : crisp.length && !mrzOnFront ? 'fail' : soft.length ? 'inconclusive' : 'skipped';
+  return {
+    name: 'document.viz_number', status, reason: 2303,
+    measurement: { found: cmp.found, contradicting: cmp.contradicting, mrzReadOnFront: mrzOnFront, frontLines: front.reduce((s, m) => s + m.vizLines.length, 0) },
+    threshold: { foundMaxDiffering: 1, refuse: { minMeanScore: REFUSE_READ_QUALITY, minDiffering: 3, mrzOnAnotherSide: true }, review: { minMeanScore: MIN_READ_QUALITY, minDiffering: 2 } },
+    note: status === 'skipped' ? 'the MRZ number was not found on the front (its font may not read as OCR-B): not compared' : undefined,
+    frames: [...new Set(front.flatMap((m) => m.vizLines.map((l) => l.frame)))],
   };
 }
 
