@@ -40,6 +40,9 @@ export interface EnginePool extends Analyzer {
   close(): Promise<void>;
 }
 
+/** How long a cancelled part may take to stop before its process is killed. */
+const CANCEL_GRACE_MS = 5_000;
+
 const CHILD = fileURLToPath(new URL('./pool-child.ts', import.meta.url));
 // tsx by absolute URL: a bare `--import tsx` would resolve from the caller's working directory
 const TSX = import.meta.resolve('tsx');
@@ -92,7 +95,13 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
       const t = queue.shift()!;
       child.busy = t;
       child.proc.send({ type: 'part', id: t.id, kind: t.kind, input: t.input } satisfies PoolRequest);
-      t.signal?.addEventListener('abort', () => { if (child.busy === t) child.proc.send({ type: 'cancel', id: t.id } satisfies PoolRequest); }, { once: true });
+      t.signal?.addEventListener('abort', () => {
+        if (child.busy !== t) return;
+        child.proc.send({ type: 'cancel', id: t.id } satisfies PoolRequest);
+        // the child checks for cancellation between frames; one stuck inside a model is killed
+        // (its exit rejects the task, and the pool replaces it)
+        setTimeout(() => { if (child.busy === t) child.proc.kill('SIGKILL'); }, CANCEL_GRACE_MS).unref();
+      }, { once: true });
     }
   };
 

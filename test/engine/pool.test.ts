@@ -68,6 +68,15 @@ test('pool: a child killed during an analysis rejects that session, is replaced,
   assert.ok(!after.includes(before[0]), 'the killed child was replaced');
 });
 
+test('pool: an aborted session rejects as aborted (the job timeout) and the pool goes on', { skip: SKIP }, async () => {
+  const ac = new AbortController();
+  const running = pool!.analyze({ ...session(), signal: ac.signal });
+  setTimeout(() => ac.abort(), 200);
+  await assert.rejects(running, /abort/);
+  const r = await pool!.analyze(session());
+  assert.ok(r.reasons.includes(1313));
+});
+
 test('pool: children that cannot load the engine fail the pool\'s creation with their reason', { skip: FONT_SKIP }, async () => {
   await assert.rejects(createEnginePool({ processes: 1, config: { ffmpegPath: '/nonexistent/ffmpeg' } }), /ffmpeg not found/);
 });
