@@ -22,7 +22,7 @@ import { createDiskBlobStore } from '../storage/blob/disk.ts';
 import { createEncryptedBlobStore, parseKeyringFromConfig } from '../storage/blob/encrypted.ts';
 import { createS3BlobStore, parseBlobStoreUrl } from '../storage/blob/s3.ts';
 import { migrate } from '../storage/db/migrate.ts';
-import { openPglite } from '../storage/db/pglite.ts';
+import { openPgliteThread } from '../storage/db/pglite-thread.ts';
 import { openPostgres } from '../storage/db/postgres.ts';
 import { createDispatcher, type Dispatcher } from '../webhooks/dispatcher.ts';
 import { createJobRunner, type JobRunner } from '../worker/job-runner.ts';
@@ -56,7 +56,7 @@ export async function openDatabase(config: Config): Promise<Db> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dir);
   try {
-    const db = await openPglite(dir);
+    const db = await openPgliteThread(dir);
     return { ...db, close: async () => { try { await db.close(); } finally { unlock(); } } };
   } catch (e) {
     unlock();
@@ -130,6 +130,9 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
     readiness: async () => { if (draining) return false; await db.query('select 1'); return true; },
   });
   if (opts.logger && !opts.log) deps.log = app.log;
+  // While draining, every response closes its connection: a keep-alive connection whose request was
+  // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it
+  app.addHook('onSend', async (_req, reply) => { if (draining) reply.header('connection', 'close'); });
   jobs = createJobRunner(deps, {
     'analysis.run': {
       timeoutMs: 10 * 60_000,

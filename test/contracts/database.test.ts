@@ -1,7 +1,7 @@
 /**
  * The Db port on both adapters: migrations are applied once and are no-ops afterwards (restarts),
  * rowCount means the same thing, transactions roll back on error, and an embedded database
- * survives close and reopen.
+ * survives close and reopen. Also the embedded server's adapter, PGlite in a worker thread.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listMigrations, migrate } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { testDatabases } from '../helpers/databases.ts';
 
-for (const backend of await testDatabases()) {
+// the embedded server's adapter (PGlite in its own thread) beside the suites' two databases
+const threaded = { name: 'pglite in a worker thread', skip: undefined, open: async () => ({ db: await openPgliteThread(), drop: async () => {} }) };
+
+for (const backend of [...await testDatabases(), threaded]) {
   describe(`Db port on ${backend.name}`, { skip: backend.skip }, () => {
     test('migrations apply once; rowCount counts selected and changed rows; failed transactions leave nothing', async () => {
       const { db, drop } = await backend.open();
@@ -45,18 +49,48 @@ for (const backend of await testDatabases()) {
   });
 }
 
-test('an embedded database keeps its data and migration state across restarts', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kyclive-db-'));
+for (const [how, open] of [['in process', openPglite], ['in a worker thread', openPgliteThread]] as const) {
+  test(`an embedded database (${how}) keeps its data and migration state across restarts`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyclive-db-'));
+    try {
+      const a = await open(dir);
+      await migrate(a);
+      await a.query(`insert into clients (id, name, secret_hash, scopes) values ('keep', 'k', 'x', '{read_only}')`);
+      await a.close();
+      const b = await open(dir);
+      assert.deepEqual(await migrate(b), []);
+      assert.equal((await b.query(`select 1 from clients where id = 'keep'`)).rowCount, 1);
+      await b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('PGlite in a worker thread: errors keep their SQLSTATE, values cross intact, a plain query waits for an open transaction', async () => {
+  const db = await openPgliteThread();
   try {
-    const a = await openPglite(dir);
-    await migrate(a);
-    await a.query(`insert into clients (id, name, secret_hash, scopes) values ('keep', 'k', 'x', '{read_only}')`);
-    await a.close();
-    const b = await openPglite(dir);
-    assert.deepEqual(await migrate(b), []);
-    assert.equal((await b.query(`select 1 from clients where id = 'keep'`)).rowCount, 1);
-    await b.close();
+    await db.exec('create table t (id int primary key, at timestamptz, bytes bytea, doc jsonb)');
+    const at = new Date('2026-11-26T10:00:00.123Z');
+    await db.query('insert into t values ($1, $2, $3, $4)', [1, at, Buffer.from([0, 1, 254, 255]), { a: [1, 'x'] }]);
+    const row = (await db.query<{ at: Date; bytes: Uint8Array; doc: unknown }>('select at, bytes, doc from t where id = 1')).rows[0];
+    assert.equal(row.at.toISOString(), at.toISOString());
+    assert.deepEqual([...row.bytes], [0, 1, 254, 255]);
+    assert.deepEqual(row.doc, { a: [1, 'x'] });
+    const dup = await db.query('insert into t (id) values (1)').catch((e: Error & { code?: string; constraint?: string }) => e);
+    assert.ok(dup instanceof Error);
+    assert.equal((dup as { code?: string }).code, '23505');
+    assert.equal((dup as { constraint?: string }).constraint, 't_pkey');
+    // the plain query sent while the transaction is open runs after its commit and sees its row
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const tx = db.transaction(async (q) => { await q.query('insert into t (id) values (2)'); await gate; return 'done'; });
+    await new Promise((r) => setTimeout(r, 20));
+    const plain = db.query('select count(*)::int as n from t');
+    release();
+    assert.equal(await tx, 'done');
+    assert.equal((await plain).rows[0].n, 2);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await db.close();
   }
 });
