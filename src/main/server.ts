@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { loadConfig } from '../config/config.ts';
+import { loadConfig, type Config } from '../config/config.ts';
 import { createRuntime, ensureDemoClient } from './compose.ts';
 
 export async function serve(): Promise<void> {
@@ -28,7 +28,7 @@ export async function serve(): Promise<void> {
   const log = pino({ level: config.logLevel });
   console.log(`kyclive listening on http://${shownHost}:${port}`);
   console.log(`API docs: http://${shownHost}:${port}/docs (OpenAPI: /openapi.json)`);
-  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${config.worker.analyzer}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
+  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${analyzerLabel(config)}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
   if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
   let closing = false;
   const shutdown = (signal: string) => {
@@ -49,7 +49,7 @@ export async function runWorker(): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const runtime = await createRuntime(config, { log: logger });
   await runtime.startBackground({ forceWorker: true });
-  console.log(`kyclive worker started (analyzer: ${config.worker.analyzer})`);
+  console.log(`kyclive worker started (analyzer: ${analyzerLabel(config)})`);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -59,4 +59,11 @@ export async function runWorker(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** 'engine (2 processes)', 'engine (in process)' or 'sandbox', for the start-up lines. */
+function analyzerLabel(config: Config): string {
+  if (config.worker.analyzer !== 'engine') return config.worker.analyzer;
+  const n = config.worker.engineProcesses;
+  return n > 0 ? `engine (${n} process${n > 1 ? 'es' : ''})` : 'engine (in process)';
 }
