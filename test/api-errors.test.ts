@@ -4,12 +4,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPglite } from '../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
 import { rotateClientSecret } from '../src/app/clients/rotate-client-secret.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 
 let s: TestServer;
-before(async () => { s = await startTestServer(await openPglite()); });
+before(async () => { s = await startTestServer(await openPgliteThread()); });
 after(async () => { await s.close(); });
 
 function assertTreezorError(r: { status: number; json: any; headers: Headers }, status: number, code?: string) {

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { openPglite } from '../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
 import { makeBrokenVideo, makeDocumentVideo, makeReplayFaceVideo, renderSpecimen } from '../src/engine/fixtures/generate.ts';
 import { buildTd1 } from '../src/engine/mrz/parse.ts';
 import { FONT_SKIP, corpusDir, tempDir } from './engine/helpers.ts';
@@ -30,7 +30,7 @@ before(async () => {
   // With the corpus, a photo moved in 2D (a replay attack); without it, an unplayable video.
   if (corpus) await makeReplayFaceVideo(join(corpus, 'face-pairs/deepface_img6.jpg'), join(tmp.dir, 'face.mp4'), { seconds: 3, fps: 10, width: 320, height: 320, tilt: 0.15 });
   else makeBrokenVideo(join(tmp.dir, 'face.mp4'));
-  s = await startTestServer(await openPglite(), { env: { KYCLIVE_ANALYZER: 'engine' } });
+  s = await startTestServer(await openPgliteThread(), { env: { KYCLIVE_ANALYZER: 'engine' } });
   receiver = await startReceiver();
 });
 after(async () => { await receiver?.close(); await s?.close(); tmp.cleanup(); });

@@ -1,12 +1,12 @@
 /** KYC review with a parent and its children: the review covers the parent; children's documents are listed. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPglite } from '../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 
 let s: TestServer;
-before(async () => { s = await startTestServer(await openPglite()); });
+before(async () => { s = await startTestServer(await openPgliteThread()); });
 after(async () => { await s.close(); });
 
 test('parent review covers its children; a child cannot ask for its own; decisions need a pending review', async () => {

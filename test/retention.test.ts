@@ -2,12 +2,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { openPglite } from '../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
 import { purgeCaptureMedia } from '../src/app/verifications/purge-capture-media.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 
 let s: TestServer;
-before(async () => { s = await startTestServer(await openPglite()); });
+before(async () => { s = await startTestServer(await openPgliteThread()); });
 after(async () => { await s.close(); });
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]);

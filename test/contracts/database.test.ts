@@ -13,10 +13,11 @@ import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { testDatabases } from '../helpers/databases.ts';
 
-// the embedded server's adapter (PGlite in its own thread) beside the suites' two databases
-const threaded = { name: 'pglite in a worker thread', skip: undefined, open: async () => ({ db: await openPgliteThread(), drop: async () => {} }) };
+// the suites' two databases (PGlite in its own thread, as the server opens it, and PostgreSQL),
+// and PGlite in process, the other embedded adapter
+const inProcess = { name: 'pglite in process', skip: undefined, open: async () => ({ db: await openPglite(), drop: async () => {} }) };
 
-for (const backend of [...await testDatabases(), threaded]) {
+for (const backend of [...await testDatabases(), inProcess]) {
   describe(`Db port on ${backend.name}`, { skip: backend.skip }, () => {
     test('migrations apply once; rowCount counts selected and changed rows; failed transactions leave nothing', async () => {
       const { db, drop } = await backend.open();

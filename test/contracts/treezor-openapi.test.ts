@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
-import { openPglite } from '../../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { startTestServer, call, type TestServer } from '../helpers/runtime.ts';
 
 const SPEC_PATH = new URL('../../../shared/reference/treezor-openapi-subset.yaml', import.meta.url);
@@ -39,7 +39,7 @@ before(async () => {
   ajv.addFormat('date-time', { validate: (v: string) => /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/.test(v) });
   ajv.addFormat('date', { validate: (v: string) => /^\d{4}-\d\d-\d\d$/.test(v) });
   ajv.addSchema(spec, 'treezor.json');
-  s = await startTestServer(await openPglite());
+  s = await startTestServer(await openPgliteThread());
 });
 after(async () => { await s?.close(); });
 

@@ -5,7 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPglite } from '../../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { startTestServer, type TestServer } from '../helpers/runtime.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
 import { newTenant, startVerification } from '../capture/helpers.ts';
@@ -15,7 +15,7 @@ describe('camera failures in Chromium', { skip: chromiumMissing() }, () => {
   let server: TestServer;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   before(async () => {
-    server = await startTestServer(await openPglite());
+    server = await startTestServer(await openPgliteThread());
     receiver = await startReceiver();
   });
   after(async () => {

@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { openPglite } from '../../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { call, startTestServer, type TestServer } from '../helpers/runtime.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
 import { newTenant, startVerification } from '../capture/helpers.ts';
@@ -39,7 +39,7 @@ describe('hosted capture app in Chromium', { skip }, () => {
     work = mkdtempSync(join(tmpdir(), 'kyclive-e2e-'));
     const cam = fixtureCamera(work);
     console.log(`fake camera: ${cam.source}`);
-    server = await startTestServer(await openPglite());
+    server = await startTestServer(await openPgliteThread());
     receiver = await startReceiver();
     browser = await launch(cam.file);
   });

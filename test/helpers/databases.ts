@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../../src/app/ports.ts';
-import { openPglite } from '../../src/storage/db/pglite.ts';
+import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { openPostgres } from '../../src/storage/db/postgres.ts';
 
 export const PG_ADMIN_URL = process.env.KYCLIVE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,7 +37,8 @@ export async function testDatabases(): Promise<TestDatabase[]> {
     {
       name: 'pglite',
       async open() {
-        const db = await openPglite();
+        // the adapter the embedded server opens (PGlite in its own thread)
+        const db = await openPgliteThread();
         return { db, drop: async () => {} };
       },
     },
