@@ -9,7 +9,7 @@ import type { AnalysisResult, ExtractedIdentity } from '../app/ports.ts';
 import { renderSynthesisReport } from '../report/synthesis-report.ts';
 import type { EngineConfig } from './config.ts';
 import { connectionCheck, deviceCheck, playableCheck, reencodingCheck, timingCheck } from './capture-checks.ts';
-import { documentCaptureChecks, MIN_READ_QUALITY, mrzChecks, vizNumberCheck } from './document/checks.ts';
+import { documentCaptureChecks, isTrustedMrz, mrzChecks, vizNumberCheck } from './document/checks.ts';
 import { faceQualityChecks, identityConsistencyCheck, livenessCheck, presentationAttackCheck } from './face/checks.ts';
 import { decideFaceMatch, FACE_MATCH_MODEL, type FaceMatchSummary } from './face/match.ts';
 import { voteAndDecode, type MrzDecode } from './mrz/read.ts';
@@ -92,11 +92,12 @@ export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input:
     const docFound = docs.some((x) => x.frames.some((o) => o.quad) || x.mrzReads.length > 0);
     checks.push(...mrzChecks(mrz, docFound, perMedium, cfg, input.expected, now));
     if (docOk.length) checks.push(vizNumberCheck(docs, mrz, perMedium));
-    if (mrz && mrz.meanScore >= MIN_READ_QUALITY && mrz.fields.valid) {
+    if (isTrustedMrz(mrz)) {
       const m = mrz.fields;
       extracted = { lastname: m.surname || undefined, firstname: m.givenNames || undefined, birthday: m.birthDate ?? undefined, documentNumber: m.documentNumber || undefined, documentType: m.documentCode || undefined, issuingCountry: m.issuingState || undefined, nationality: m.nationality || undefined, expiryDate: m.expiryDate ?? undefined, sex: m.sex ?? undefined };
     }
-    evidence.mrz = mrz ? { format: mrz.format, valid: mrz.fields.valid, checks: mrz.fields.checks, corrections: mrz.corrections.length, meanScore: Math.round(mrz.meanScore * 1000) / 1000, minMargin: Math.round(mrz.minMargin * 1000) / 1000, framesVoted: mrz.framesVoted, framesTried: docs.map((x) => ({ step: x.step, frames: x.mrzFramesTried })) } : { found: false, framesTried: docs.map((x) => ({ step: x.step, frames: x.mrzFramesTried })) };
+    const framesTried = docs.map((x) => ({ step: x.step, frames: x.mrzFramesTried }));
+    evidence.mrz = mrz ? { format: mrz.format, valid: mrz.fields.valid, checks: mrz.fields.checks, corrections: mrz.corrections.length, meanScore: Math.round(mrz.meanScore * 1000) / 1000, minMargin: Math.round(mrz.minMargin * 1000) / 1000, framesVoted: mrz.framesVoted, framesTried } : { found: false, framesTried };
     // face match: document portrait vs frontal frames of the face video
     const portrait = docs.map((x) => x.portrait).filter(Boolean).sort((a, b) => b!.score - a!.score)[0];
     const faceEmb = faceObs.filter((o) => o.embedding?.length);

@@ -52,8 +52,8 @@ export async function createEngine(config: EngineConfigInput = {}): Promise<Engi
     chain = run.catch(() => undefined);
     return run;
   };
-  const part = (kind: 'face' | 'document', input: PartInput, signal?: AbortSignal, prefetched?: Promise<DecodedMedia>[]): Promise<FacePart | DocumentPart> =>
-    kind === 'face' ? analyseFacePart(models, cfg, input, signal, prefetched) : analyseDocumentPart(models, cfg, input, signal);
+  const part = (kind: 'face' | 'document', input: PartInput, signal?: AbortSignal): Promise<FacePart | DocumentPart> =>
+    kind === 'face' ? analyseFacePart(models, cfg, input, signal) : analyseDocumentPart(models, cfg, input, signal);
   return {
     name: ENGINE_NAME,
     config: cfg,
@@ -69,11 +69,11 @@ export async function createEngine(config: EngineConfigInput = {}): Promise<Engi
           faceDecodes = plain.media.filter(isFaceMedium).map((m) => decodeFor(cfg, m, signal));
           faceDecodes.forEach((p) => p.catch(() => undefined)); // awaited by the face part
         };
-        const caught = (p: Promise<FacePart | DocumentPart>) => p.catch((e: Error) => { if (signal?.aborted) throw e; return { error: e.message } as PartFailure; });
+        const caught = <X>(p: Promise<X>): Promise<X | PartFailure> => p.catch((e: Error) => { if (signal?.aborted) throw e; return { error: e.message }; });
         const doc = await caught(analyseDocumentPart(models, cfg, plain, signal, startFaceDecodes));
         startFaceDecodes();
-        const face = await caught(part('face', plain, signal, faceDecodes));
-        return assembleResult(cfg, info, plain, face as FacePart | PartFailure, doc as DocumentPart | PartFailure, { startedAt });
+        const face = await caught(analyseFacePart(models, cfg, plain, signal, faceDecodes));
+        return assembleResult(cfg, info, plain, face, doc, { startedAt });
       });
     },
     analyzePart(kind, input, signal) { return serial(() => part(kind, input, signal)); },

@@ -91,8 +91,11 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
 
   const pump = () => {
     for (const child of children) {
-      if (!child.isReady || child.busy || !queue.length) continue;
-      const t = queue.shift()!;
+      if (!child.isReady || child.busy) continue;
+      // a part whose session was aborted while it waited is not worth a process
+      let t = queue.shift();
+      while (t?.signal?.aborted) { t.resolve({ error: 'analysis aborted' }); t = queue.shift(); }
+      if (!t) return;
       child.busy = t;
       child.proc.send({ type: 'part', id: t.id, kind: t.kind, input: t.input } satisfies PoolRequest);
       t.signal?.addEventListener('abort', () => {

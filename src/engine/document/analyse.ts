@@ -40,7 +40,7 @@ export interface DocumentMediumAnalysis {
   /** Front only: short text lines of the visual zone (document number vs MRZ, 2303), 2 sharpest MRZ frames. */
   vizLines: VizLine[];
   /** Screen replay signature (2202) of the frames read for the MRZ (sharpest, spread in time). */
-  screen: ({ frame: number } & Omit<ScreenSignature, 'peaks'> & { peaks: ScreenSignature['peaks'] })[];
+  screen: ({ frame: number } & ScreenSignature)[];
 }
 
 const PORTRAIT_MAX_SIDE = 720;

@@ -19,6 +19,9 @@ export const MIN_READ_QUALITY = 0.8;
 /** A check-digit failure refuses (2301) only from this read quality (a crisp read that still fails). */
 export const REFUSE_READ_QUALITY = 0.88;
 
+/** An MRZ whose fields can be used: read well enough and every check digit valid. */
+export const isTrustedMrz = (mrz: MrzDecode | null): mrz is MrzDecode => !!mrz && mrz.meanScore >= MIN_READ_QUALITY && mrz.fields.valid;
+
 const r3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
 
 export function documentCaptureChecks(media: DocumentMediumAnalysis[], mrz: MrzDecode | null, hasStills: boolean, cfg: EngineConfig): CheckResult[] {
@@ -110,8 +113,9 @@ function screenCheck(media: DocumentMediumAnalysis[], cfg: EngineConfig): CheckR
  */
 export function vizNumberCheck(media: DocumentMediumAnalysis[], mrz: MrzDecode | null, perMedium: { step: string; decode: MrzDecode | null }[]): CheckResult {
   const front = media.filter((m) => m.step === 'document_front' && m.vizLines.length);
-  if (!mrz || mrz.meanScore < MIN_READ_QUALITY || !mrz.fields.valid || !front.length) {
-    return { name: 'document.viz_number', status: 'skipped', reason: 2303, measurement: { frontLines: front.reduce((s, m) => s + m.vizLines.length, 0), mrzTrusted: !!mrz && mrz.meanScore >= MIN_READ_QUALITY && mrz.fields.valid }, threshold: 'a trusted MRZ and a front to compare' };
+  const frontLines = front.reduce((s, m) => s + m.vizLines.length, 0);
+  if (!isTrustedMrz(mrz) || !front.length) {
+    return { name: 'document.viz_number', status: 'skipped', reason: 2303, measurement: { frontLines, mrzTrusted: isTrustedMrz(mrz) }, threshold: 'a trusted MRZ and a front to compare' };
   }
   const cmp = compareVizNumber(front.flatMap((m) => m.vizLines), mrz.fields.documentNumber);
   const mrzOnFront = perMedium.some((p) => p.step === 'document_front' && p.decode?.fields.valid);
@@ -120,7 +124,7 @@ export function vizNumberCheck(media: DocumentMediumAnalysis[], mrz: MrzDecode |
   const status = cmp.found ? 'pass' : crisp.length && !mrzOnFront ? 'fail' : soft.length ? 'inconclusive' : 'skipped';
   return {
     name: 'document.viz_number', status, reason: 2303,
-    measurement: { found: cmp.found, contradicting: cmp.contradicting, mrzReadOnFront: mrzOnFront, frontLines: front.reduce((s, m) => s + m.vizLines.length, 0) },
+    measurement: { found: cmp.found, contradicting: cmp.contradicting, mrzReadOnFront: mrzOnFront, frontLines },
     threshold: { foundMaxDiffering: 1, refuse: { minMeanScore: REFUSE_READ_QUALITY, minDiffering: 3, mrzOnAnotherSide: true }, review: { minMeanScore: MIN_READ_QUALITY, minDiffering: 2 } },
     note: status === 'skipped' ? 'the MRZ number was not found on the front (its font may not read as OCR-B): not compared' : undefined,
     frames: [...new Set(front.flatMap((m) => m.vizLines.map((l) => l.frame)))],

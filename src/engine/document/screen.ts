@@ -11,7 +11,7 @@
  * (the document moves and tilts), so it cannot hide there for long.
  */
 import type { RgbFrame } from '../decode.ts';
-import { clampRect, type Rect } from '../image.ts';
+import { clampRect, median, type Rect } from '../image.ts';
 
 const N = 128; // tile size (a power of two): resolves periods from 2 px to ~20 px in the band we look at
 
@@ -121,7 +121,7 @@ export function screenSignature(f: RgbFrame, region: Rect, opts: ScreenOptions):
     const r = Math.round(Math.hypot(freq(u), v));
     if (r <= half) rings[r].push(avg[v * N + u]);
   }
-  const ringMedian = rings.map((xs) => { const s = xs.slice().sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : Infinity; });
+  const ringMedian = rings.map(median);
   const onCodecGrid = (k: number) => { const m = ((k % 16) + 16) % 16; return m <= 1 || m >= 15; };
   const cands: SpectralPeak[] = [];
   let maxRatio = 0;
@@ -153,7 +153,7 @@ export function screenSignature(f: RgbFrame, region: Rect, opts: ScreenOptions):
     if (peaks.some((p) => angleDiff(p.angleDeg, c.angleDeg) < 10)) continue;
     peaks.push(c);
   }
-  const second = peaks.find((p) => peaks.length && angleDiff(p.angleDeg, peaks[0].angleDeg) >= 30);
+  const second = peaks.find((p) => angleDiff(p.angleDeg, peaks[0].angleDeg) >= 30);
   return { tiles, maxRatio, peaks, latticeRatio: second?.ratio ?? 0 };
 }
 

@@ -88,7 +88,8 @@ export function compareVizNumber(lines: VizLine[], number: string): VizNumberCom
         if (b.score - expected > SAME_GLYPH_MARGIN) differing++;
       }
       const meanScore = sum / N.length;
-      if (differing <= 1 && expectedSum / N.length >= 0.7 && (!found || differing < found.differing || meanScore > found.meanScore)) {
+      // the best window: fewest differing cells, then the crispest read
+      if (differing <= 1 && expectedSum / N.length >= 0.7 && (!found || differing < found.differing || (differing === found.differing && meanScore > found.meanScore))) {
         found = { frame: l.frame, read, differing, meanScore: Math.round(meanScore * 1000) / 1000 };
       }
       // only a standalone token can be a different document number (not a window of a longer line)
