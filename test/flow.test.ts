@@ -183,6 +183,35 @@ for (const backend of await testDatabases()) {
       for (const row of live.rows) assert.ok(returned.has(row.id));
     });
 
+    test('a new initiation racing a verification that finishes leaves the finished one as it is', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const userId = (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'r@example.com', firstname: 'R', lastname: 'S', birthday: '1990-01-01' } })).json.users[0].userId;
+      const first = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification['identification-id'];
+      const db = server.runtime.deps.db;
+      await db.query(`update verifications set state = 'processing' where id = $1`, [first]);
+      let second: Promise<Awaited<ReturnType<typeof call>>> | undefined;
+      // The analysis result commits while the new initiation is already waiting for the row: the
+      // supersede must see 'processed' then, not the 'processing' its snapshot started from.
+      await db.transaction(async (tx) => {
+        await tx.query(`update verifications set state = 'processed', score = 1 where id = $1`, [first]);
+        second = call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token });
+        if (db.kind === 'postgres') {
+          for (let i = 0; i < 100; i++) {
+            const w = await db.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%superseded%'`);
+            if (w.rowCount > 0) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        } else {
+          await new Promise((r) => setTimeout(r, 100)); // PGlite: the initiation queues behind this transaction
+        }
+      });
+      assert.equal((await second!).status, 201);
+      const rows = await db.query<{ id: string; state: string; superseded_by: string | null }>(
+        'select id, state, superseded_by from verifications where user_id = $1 order by created_at', [Number(userId)]);
+      assert.deepEqual(rows.rows.map((r) => [r.id === first, r.state, r.superseded_by]), [[true, 'processed', null], [false, 'initiated', null]]);
+    });
+
     test('an aborted capture emits kycliveness.create with the redirect row, and a new verification supersedes the old one', async () => {
       const creds = await server.newClient();
       const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });

@@ -64,17 +64,23 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     if (rows.length === 0) return;
     // Mirrors transition('supersede') and transition('expire') for every user of the batch: their
     // initiated verifications past expiry become expired, the other unfinished ones superseded.
-    // The CTEs and the insert share one snapshot, so the rows inserted here are not touched.
+    // The lateral probe walks the live-verifications index once per user: a join against q lets the
+    // planner hash the whole index instead (measured: 10 000 index entries read for 50 users). The
+    // state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved on
+    // (processing → processed) is re-checked and left alone. The CTE and the insert share one
+    // snapshot, so the rows inserted here are not touched.
     await deps.db.query(
       `with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
                     as t(id, client_id, user_id, method, token_hash, redirect_url, challenges)),
-       expired as (
-         update verifications v set state = 'expired', updated_at = $9 from q
-          where v.client_id = q.client_id and v.user_id = q.user_id and v.state = 'initiated' and v.expires_at <= $9 returning v.id),
-       superseded as (
-         update verifications v set state = 'superseded', superseded_by = q.id, updated_at = $9 from q
-          where v.client_id = q.client_id and v.user_id = q.user_id and v.state = any($10::text[])
-            and not (v.state = 'initiated' and v.expires_at <= $9) returning v.id)
+       ended as (
+         update verifications v
+            set state = case when v.state = 'initiated' and v.expires_at <= $9 then 'expired' else 'superseded' end,
+                superseded_by = case when v.state = 'initiated' and v.expires_at <= $9 then v.superseded_by else live.new_id end,
+                updated_at = $9
+           from (select w.id, q.id as new_id from q cross join lateral
+                   (select id from verifications w where w.client_id = q.client_id and w.user_id = q.user_id and w.state = any($10::text[])) w) live
+          where v.id = live.id and v.state = any($10::text[])
+          returning v.id)
        insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
        select id, client_id, user_id, method, 'initiated', token_hash, redirect_url, challenges, $8, $9, $9 from q`,
       [rows.map((r) => r.id), rows.map((r) => r.p.clientId), rows.map((r) => r.p.userId), rows.map((r) => r.method),
