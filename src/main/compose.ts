@@ -21,6 +21,7 @@ import type { Config } from '../config/config.ts';
 import { createDiskBlobStore } from '../storage/blob/disk.ts';
 import { createEncryptedBlobStore, parseKeyringFromConfig } from '../storage/blob/encrypted.ts';
 import { createS3BlobStore, parseBlobStoreUrl } from '../storage/blob/s3.ts';
+import { runMaintenance } from '../storage/db/maintenance.ts';
 import { migrate } from '../storage/db/migrate.ts';
 import { openPgliteThread } from '../storage/db/pglite-thread.ts';
 import { openPostgres } from '../storage/db/postgres.ts';
@@ -95,6 +96,13 @@ function analysisConcurrency(config: Config, given?: Analyzer): number {
   return config.worker.analyzer === 'engine' ? Math.max(1, config.worker.engineProcesses) : 1;
 }
 
+/**
+ * How often the embedded database checks what needs vacuuming. The check is one statistics query;
+ * the work is done only past PostgreSQL's autovacuum thresholds, so a busy instance is vacuumed
+ * while its tables are still small (each VACUUM holds PGlite's one connection while it runs).
+ */
+const DB_MAINTENANCE_MS = 10_000;
+
 export interface Runtime {
   config: Config;
   deps: AppDeps;
@@ -142,6 +150,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   }, { concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
   webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs });
   let sweeper: NodeJS.Timeout | undefined;
+  let vacuum: NodeJS.Timeout | undefined;
   return {
     config, deps, app, jobs, webhooks,
     async startBackground(opts: { forceWorker?: boolean } = {}) {
@@ -157,10 +166,16 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       sweeper = setInterval(sweep, 60_000);
       sweeper.unref();
       void sweep();
+      // PGlite has no autovacuum worker (maintenance.ts); PostgreSQL runs its own.
+      if (db.kind === 'pglite') {
+        vacuum = setInterval(() => { runMaintenance(db, clock.now()).catch((err) => deps.log.error({ err }, 'database maintenance failed')); }, DB_MAINTENANCE_MS);
+        vacuum.unref();
+      }
     },
     async close() {
       draining = true;
       if (sweeper) clearInterval(sweeper);
+      if (vacuum) clearInterval(vacuum);
       await app.close();
       await jobs!.stop();
       await webhooks!.stop();

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AUTOVACUUM_RULE, maintenanceDue, runMaintenance, type TableActivity } from './maintenance.ts';
+import { migrate } from './migrate.ts';
+import { openPgliteThread } from './pglite-thread.ts';
+
+const now = new Date('2026-11-26T10:00:00Z');
+const quiet: TableActivity = { table: 't', live: 1000, dead: 0, modifiedSinceAnalyze: 0, analyzedAt: now, xidAge: 1000 };
+
+test('vacuums past 50 + 20 % dead tuples, as PostgreSQL autovacuum does', () => {
+  assert.deepEqual(maintenanceDue([{ ...quiet, dead: 250 }], now), []);
+  assert.deepEqual(maintenanceDue([{ ...quiet, dead: 251 }], now), [{ table: 't', action: 'vacuum' }]);
+  // a brand-new table with a few dead rows is left alone
+  assert.deepEqual(maintenanceDue([{ ...quiet, live: 0, dead: 50 }], now), []);
+});
+
+test('vacuums a table whose rows near transaction-id wraparound, whatever its dead tuples', () => {
+  assert.deepEqual(maintenanceDue([{ ...quiet, xidAge: AUTOVACUUM_RULE.freezeMaxAge + 1 }], now), [{ table: 't', action: 'vacuum' }]);
+});
+
+test('analyzes past 50 + 10 % modifications, but not twice within the floor interval', () => {
+  const busy = { ...quiet, modifiedSinceAnalyze: 151 };
+  assert.deepEqual(maintenanceDue([{ ...busy, modifiedSinceAnalyze: 150 }], now), []);
+  assert.deepEqual(maintenanceDue([{ ...busy, analyzedAt: null }], now), [{ table: 't', action: 'analyze' }]);
+  assert.deepEqual(maintenanceDue([busy], now), [], 'analyzed just now');
+  const longAgo = new Date(now.getTime() - AUTOVACUUM_RULE.analyzeMinIntervalMs);
+  assert.deepEqual(maintenanceDue([{ ...busy, analyzedAt: longAgo }], now), [{ table: 't', action: 'analyze' }]);
+  assert.deepEqual(maintenanceDue([{ ...busy, analyzedAt: null, dead: 1000 }], now), [{ table: 't', action: 'vacuum' }, { table: 't', action: 'analyze' }]);
+});
+
+test('on PGlite (no autovacuum of its own) a pass removes the dead tuples that updates left', async () => {
+  const db = await openPgliteThread();
+  try {
+    await migrate(db);
+    await db.query(`insert into clients (id, name, secret_hash, scopes) values ('c1', 'n', 'x', '{}')`);
+    await db.query(`insert into users (client_id) select 'c1' from generate_series(1, 2000)`);
+    await db.query('update users set kyc_level = 1');
+    await db.query('update users set kyc_level = 2');
+    const stats = async () => (await db.query<{ dead: number; vacuumed: Date | null }>(
+      `select n_dead_tup as dead, last_vacuum as vacuumed from pg_stat_user_tables where relname = 'users'`)).rows[0];
+    // PostgreSQL publishes its table statistics at most once a second.
+    for (let i = 0; i < 50 && Number((await stats()).dead) === 0; i++) await sleep(100);
+    assert.ok(Number((await stats()).dead) >= 4000, 'the updates left dead tuples');
+    const done = await runMaintenance(db, new Date());
+    assert.ok(done.some((m) => m.table === 'users' && m.action === 'vacuum'), JSON.stringify(done));
+    assert.ok(done.some((m) => m.table === 'users' && m.action === 'analyze'), 'never analyzed: analyzed now');
+    for (let i = 0; i < 50 && Number((await stats()).dead) > 0; i++) await sleep(100);
+    const after = await stats();
+    assert.equal(Number(after.dead), 0);
+    assert.ok(after.vacuumed);
+    assert.deepEqual((await runMaintenance(db, new Date())).filter((m) => m.table === 'users'), [], 'nothing left to do');
+  } finally {
+    await db.close();
+  }
+});
