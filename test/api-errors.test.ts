@@ -41,6 +41,8 @@ describe('authentication and scopes', () => {
     const t = await tenant();
     const forged = t.token.slice(0, -3) + (t.token.endsWith('AAA') ? 'BBB' : 'AAA');
     assertTreezorError(await call(s.baseUrl, 'GET', '/v1/users/100001', { token: forged }), 401);
+    // used once while valid (verified tokens are remembered), then past its expiry
+    assert.equal((await call(s.baseUrl, 'GET', '/v1/documents', { token: t.token })).status, 200);
     s.clock.advance(3601_000);
     try {
       assertTreezorError(await call(s.baseUrl, 'GET', '/v1/users/100001', { token: t.token }), 401);
