@@ -4,6 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
 import { rotateClientSecret } from '../src/app/clients/rotate-client-secret.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
@@ -330,6 +331,45 @@ describe('accessTag idempotency', () => {
     const other = await tenant();
     const c = await call(s.baseUrl, 'POST', '/v1/users?accessTag=create-ada-1', { token: other.token, body: VALID_USER });
     assert.notEqual(c.json.users[0].userId, a.json.users[0].userId);
+  });
+
+  test('copies of one request sent together act once: the others get its response or 409 while it runs', async () => {
+    const t = await tenant();
+    const before = await count('users');
+    const res = await Promise.all(Array.from({ length: 6 }, () => call(s.baseUrl, 'POST', '/v1/users?accessTag=together-1', { token: t.token, body: VALID_USER })));
+    assert.equal(await count('users'), before + 1, res.map((r) => r.status).join(','));
+    const done = res.filter((r) => r.status === 200);
+    assert.ok(done.length >= 1);
+    assert.equal(new Set(done.map((r) => r.json.users[0].userId)).size, 1);
+    for (const r of res.filter((x) => x.status !== 200)) assert.match(assertTreezorError(r, 409).message, /still being processed/);
+    // Once it has finished, every retry gets the stored response.
+    const again = await call(s.baseUrl, 'POST', '/v1/users?accessTag=together-1', { token: t.token, body: VALID_USER });
+    assert.equal(again.json.users[0].userId, done[0].json.users[0].userId);
+  });
+
+  test('a refused request releases its tag: corrected, it acts under the same tag', async () => {
+    const t = await tenant();
+    assertTreezorError(await call(s.baseUrl, 'POST', '/v1/users?accessTag=fix-1', { token: t.token, body: { ...VALID_USER, email: 'not-an-email' } }), 400);
+    const ok = await call(s.baseUrl, 'POST', '/v1/users?accessTag=fix-1', { token: t.token, body: VALID_USER });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.headers.get('kyclive-replayed'), null);
+  });
+
+  test('a reservation left by a request that never finished lapses after its lease', async () => {
+    const t = await tenant();
+    // what a process that died mid-request leaves behind
+    const fingerprintOf = createHash('sha256').update(`POST /v1/users ${JSON.stringify(VALID_USER)}`).digest('hex');
+    await s.runtime.deps.db.query(`insert into idempotency_keys (client_id, access_tag, request_fingerprint, status, body, created_at) values ($1, 'crashed-1', $2, 0, '', $3)`,
+      [t.clientId, fingerprintOf, s.clock.now()]);
+    assertTreezorError(await call(s.baseUrl, 'POST', '/v1/users?accessTag=crashed-1', { token: t.token, body: VALID_USER }), 409);
+    s.clock.advance(61_000);
+    try {
+      const r = await call(s.baseUrl, 'POST', '/v1/users?accessTag=crashed-1', { token: t.token, body: VALID_USER });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('kyclive-replayed'), null);
+    } finally {
+      s.clock.advance(-61_000);
+    }
   });
 });
 

@@ -52,4 +52,4 @@ export const KyclivenessState = open({
 
 export const userIdParams = { type: 'object', properties: { userId: { type: 'string', pattern: '^[0-9]+$' } }, required: ['userId'] };
 export const documentIdParams = { type: 'object', properties: { documentId: { type: 'string', pattern: '^[0-9]+$' } }, required: ['documentId'] };
-export const accessTagQuery = { type: 'object', properties: { accessTag: { type: 'string', maxLength: 250, description: 'Idempotency key (24 h, per client).' } } };
+export const accessTagQuery = { type: 'object', properties: { accessTag: { type: 'string', maxLength: 250, description: 'Idempotency key (24 h, per client): a repeat returns the first response; 409 while the first is still running.' } } };
