@@ -14,6 +14,7 @@ const TTL_MS = 24 * 3600 * 1000;
  */
 const IN_FLIGHT_LEASE_MS = 60_000;
 const IN_FLIGHT = 0;
+const stillInFlight = () => new KycError('conflict', 'A request with this accessTag is still being processed: retry it in a moment to get its response.', { param: 'accessTag' });
 
 /**
  * Treezor's accessTag: on a write, a tag already used by this client in the last 24 h returns the
@@ -54,12 +55,12 @@ export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
       const hit = r.rows[0];
       if (!hit) continue;
       if (hit.request_fingerprint !== fingerprint) throw new KycError('conflict', 'This accessTag was already used for a different request.', { param: 'accessTag' });
-      if (hit.status === IN_FLIGHT) throw new KycError('conflict', 'A request with this accessTag is still being processed: retry it in a moment to get its response.', { param: 'accessTag' });
+      if (hit.status === IN_FLIGHT) throw stillInFlight();
       req.accessTag = { tag, fingerprint, replayed: true };
       reply.header('Kyclive-Replayed', 'true').header('content-type', 'application/json; charset=utf-8').status(hit.status);
       return reply.send(hit.body);
     }
-    throw new KycError('conflict', 'A request with this accessTag is still being processed: retry it in a moment to get its response.', { param: 'accessTag' });
+    throw stillInFlight();
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const a = req.accessTag;
