@@ -15,6 +15,7 @@ import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 import { startS3 } from './helpers/s3.ts';
+import { initiateVerification } from '../src/app/verifications/initiate-verification.ts';
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
@@ -181,6 +182,46 @@ for (const backend of await testDatabases()) {
       const live = await server.runtime.deps.db.query<{ id: string }>(`select id from verifications where client_id = $1 and state = 'initiated'`, [creds.clientId]);
       const returned = new Set(res.map((x) => x.json.identification['identification-id']));
       for (const row of live.rows) assert.ok(returned.has(row.id));
+    });
+
+    test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const db = server.runtime.deps.db;
+      const missing = async (id: number) => (await db.query<{ m: string[] | null }>('select liveness_missing as m from users where id = $1', [id])).rows[0].m;
+      const create = async (body: object) => (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'l@example.com', ...body } })).json.users[0].userId as number;
+      const ready = await create({ firstname: 'L', lastname: 'M', birthday: '1990-01-01' });
+      const partial = await create({ firstname: 'L' });
+      assert.deepEqual([await missing(ready), await missing(partial)], [[], ['lastname', 'birthday']]);
+      await call(server.baseUrl, 'PUT', `/v1/users/${partial}`, { token, body: { lastname: 'M' } });
+      assert.deepEqual(await missing(partial), ['birthday']);
+      await call(server.baseUrl, 'PUT', `/v1/users/${ready}`, { token, body: { birthday: '' } });
+      assert.deepEqual(await missing(ready), ['birthday']);
+      await call(server.baseUrl, 'PUT', `/v1/users/${ready}`, { token, body: { birthday: '1991-02-03' } });
+      assert.deepEqual(await missing(ready), []);
+
+      // Rows written before migration 0004 (or by a racing update) carry NULL.
+      await db.query('update users set liveness_missing = null where id = any($1::bigint[])', [[ready, partial]]);
+      const deps = server.runtime.deps;
+      // Submitted in this order without waiting: the second must supersede the first although the
+      // first goes through the batcher twice (once to learn that its user is ready).
+      const [first, second, refused] = await Promise.allSettled([
+        initiateVerification(deps, creds.clientId, ready, undefined),
+        initiateVerification(deps, creds.clientId, ready, undefined),
+        initiateVerification(deps, creds.clientId, partial, undefined),
+      ]);
+      assert.equal(first.status, 'fulfilled');
+      assert.equal(second.status, 'fulfilled');
+      assert.equal(refused.status, 'rejected');
+      assert.deepEqual((refused as PromiseRejectedResult).reason.details, { missingFields: ['birthday'] });
+      const states = await db.query<{ id: string; state: string; superseded_by: string | null }>('select id, state, superseded_by from verifications where user_id = $1', [ready]);
+      const byId = new Map(states.rows.map((r) => [r.id, r]));
+      const a = (first as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
+      const b = (second as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
+      assert.deepEqual([byId.get(a)?.state, byId.get(a)?.superseded_by, byId.get(b)?.state], ['superseded', b, 'initiated']);
+      assert.deepEqual([await missing(ready), await missing(partial)], [[], ['birthday']]);
+      const none = await db.query('select 1 from verifications where user_id = $1', [partial]);
+      assert.equal(none.rowCount, 0);
     });
 
     test('a new initiation racing a verification that finishes leaves the finished one as it is', async () => {

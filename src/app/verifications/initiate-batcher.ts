@@ -1,15 +1,16 @@
 /**
- * Group commit for POST kycliveness. Requests that arrive together share two statements (one
- * lookup, one supersede+insert) instead of two each: PGlite spends ~0.4–1.2 ms per statement
- * whatever its size (measured: 64% of the server's CPU in the wasm engine and its protocol layer
- * at 50 connections), and PostgreSQL saves round trips and WAL flushes. At low load a batch is one
- * request and nothing waits: a flush starts on the next macrotask.
+ * Group commit for POST kycliveness. Requests that arrive together share one statement that checks
+ * their users, supersedes the users' unfinished verifications and inserts the new ones: PGlite
+ * spends ~0.4–1.2 ms per statement whatever its size, plus a round trip to its thread, and
+ * PostgreSQL saves round trips and WAL flushes. At low load a batch is one request and nothing
+ * waits: a flush starts on the next macrotask.
  */
 import { randomUUID } from 'node:crypto';
 import { KycError } from '../../domain/errors.ts';
 import { missingLivenessFields } from '../../domain/user.ts';
 import { SUPERSEDABLE_STATES } from '../../domain/verification/states.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { storeLivenessMissing } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge } from '../ports.ts';
 
@@ -27,66 +28,84 @@ export interface InitiateRequest {
 interface Pending extends InitiateRequest {
   resolve(v: Initiated): void;
   reject(e: unknown): void;
+  /** flushes this request went through without its user's liveness_missing being known */
+  rounds: number;
 }
 
 const MAX_BATCH = 200;
+const MAX_ROUNDS = 3;
+
+const precondition = (missing: string[]) => new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, { param: missing[0], details: { missingFields: missing } });
 
 export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Challenge[]) {
   let queue: Pending[] = [];
   let scheduled = false;
 
   async function flush(batch: Pending[]): Promise<void> {
-    const found = await deps.db.query<{ id: number; client_id: string; fields: Record<string, string>; verification_method: 'liveness' | 'certified'; default_redirect_url: string | null }>(
-      `select u.id, u.client_id, u.fields, c.verification_method, c.default_redirect_url
-         from unnest($1::bigint[], $2::text[]) as q(user_id, client_id)
-         join users u on u.id = q.user_id and u.client_id = q.client_id
-         join clients c on c.id = u.client_id`,
-      [batch.map((b) => b.userId), batch.map((b) => b.clientId)],
-    );
-    const byKey = new Map(found.rows.map((r) => [`${r.client_id}:${r.id}`, r]));
     const now = deps.clock.now();
     const expiresAt = new Date(now.getTime() + deps.config.verificationTtlSeconds * 1000);
-    const rows: { p: Pending; id: string; token: string; method: string; redirect: string; challenges: string }[] = [];
-    for (const p of batch) {
-      const u = byKey.get(`${p.clientId}:${p.userId}`);
-      if (!u) { p.reject(new KycError('not_found', 'User not found.', { param: 'userId' })); continue; }
-      const missing = missingLivenessFields(u.fields);
-      if (missing.length) {
-        p.reject(new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, { param: missing[0], details: { missingFields: missing } }));
-        continue;
-      }
-      rows.push({
-        p, id: randomUUID(), token: randomToken(32), method: u.verification_method,
-        redirect: p.redirectUrl ?? u.default_redirect_url ?? deps.config.defaultRedirectUrl,
-        challenges: JSON.stringify(u.verification_method === 'certified' ? makeChallenges() : []),
-      });
-    }
-    if (rows.length === 0) return;
-    // Mirrors transition('supersede') and transition('expire') for every user of the batch: their
-    // initiated verifications past expiry become expired, the other unfinished ones superseded.
-    // The lateral probe walks the live-verifications index once per user: a join against q lets the
-    // planner hash the whole index instead (measured: 10 000 index entries read for 50 users). The
-    // state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved on
-    // (processing → processed) is re-checked and left alone. The CTE and the insert share one
-    // snapshot, so the rows inserted here are not touched.
-    await deps.db.query(
-      `with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-                    as t(id, client_id, user_id, method, token_hash, redirect_url, challenges)),
+    // The verification method is the client's and is read in the statement, so every row carries a
+    // challenge script, used only if the method turns out to be certified.
+    const rows = batch.map((p) => ({ p, id: randomUUID(), token: randomToken(32) }));
+    // users.liveness_missing is missingLivenessFields() of the stored fields, kept by the users repo
+    // (migration 0004): only users with nothing missing get a verification. For every user of the
+    // batch, mirrors transition('supersede') and transition('expire'): their initiated
+    // verifications past expiry become expired, the other unfinished ones superseded.
+    // The lateral probe walks the live-verifications index once per user: a join against the batch
+    // lets the planner hash the whole index instead (measured: 10 000 index entries read for 50
+    // users). The state test is repeated on v so that, on PostgreSQL, a row another transaction has
+    // just moved on (processing → processed) is re-checked and left alone. The CTEs and the insert
+    // share one snapshot, so the rows inserted here are not touched.
+    const found = await deps.db.query<{ id: string; missing: string[] | null; fields: Record<string, string> | null }>(
+      `with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[])
+                    as t(id, client_id, user_id, token_hash, redirect_url, challenges)),
+       found as (
+         select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, u.fields, u.liveness_missing,
+                c.verification_method as method, coalesce(q.redirect_url, c.default_redirect_url, $7) as redirect_url
+           from q join users u on u.id = q.user_id and u.client_id = q.client_id
+                  join clients c on c.id = u.client_id),
+       ready as (select * from found where liveness_missing = '{}'),
        ended as (
          update verifications v
             set state = case when v.state = 'initiated' and v.expires_at <= $9 then 'expired' else 'superseded' end,
                 superseded_by = case when v.state = 'initiated' and v.expires_at <= $9 then v.superseded_by else live.new_id end,
                 updated_at = $9
-           from (select w.id, q.id as new_id from q cross join lateral
-                   (select id from verifications w where w.client_id = q.client_id and w.user_id = q.user_id and w.state = any($10::text[])) w) live
-          where v.id = live.id and v.state = any($10::text[])
-          returning v.id)
-       insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
-       select id, client_id, user_id, method, 'initiated', token_hash, redirect_url, challenges, $8, $9, $9 from q`,
-      [rows.map((r) => r.id), rows.map((r) => r.p.clientId), rows.map((r) => r.p.userId), rows.map((r) => r.method),
-        rows.map((r) => sha256Hex(r.token)), rows.map((r) => r.redirect), rows.map((r) => r.challenges), expiresAt, now, [...SUPERSEDABLE_STATES]],
+           from (select w.id, r.id as new_id from ready r cross join lateral
+                   (select id from verifications w where w.client_id = r.client_id and w.user_id = r.user_id and w.state = any($10::text[])) w) live
+          where v.id = live.id and v.state = any($10::text[])),
+       created as (
+         insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
+         select id, client_id, user_id, method, 'initiated', token_hash, redirect_url,
+                case when method = 'certified' then challenges else '[]'::jsonb end, $8, $9, $9
+           from ready)
+       select id, liveness_missing as missing, case when liveness_missing is null then fields end as fields from found`,
+      [rows.map((r) => r.id), rows.map((r) => r.p.clientId), rows.map((r) => r.p.userId), rows.map((r) => sha256Hex(r.token)),
+        rows.map((r) => r.p.redirectUrl ?? null), rows.map(() => JSON.stringify(makeChallenges())),
+        deps.config.defaultRedirectUrl, expiresAt, now, [...SUPERSEDABLE_STATES]],
     );
-    for (const r of rows) r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+    const byId = new Map(found.rows.map((f) => [f.id, f]));
+    const unknown: { p: Pending; userId: number; fields: Record<string, string> }[] = [];
+    for (const r of rows) {
+      const f = byId.get(r.id);
+      if (!f) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
+      else if (f.missing === null) unknown.push({ p: r.p, userId: r.p.userId, fields: f.fields ?? {} });
+      else if (f.missing.length) r.p.reject(precondition(f.missing));
+      else r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+    }
+    if (unknown.length === 0) return;
+    // Users whose liveness_missing is not known yet: compute it here, store it, and send the ready
+    // ones through the next flush. Bounded, in case their fields keep changing meanwhile.
+    await storeLivenessMissing(deps.db, unknown.map((u) => ({ id: u.userId, fields: u.fields })));
+    const again: Pending[] = [];
+    for (const u of unknown) {
+      const missing = missingLivenessFields(u.fields);
+      if (missing.length) u.p.reject(precondition(missing));
+      else if (u.p.rounds + 1 >= MAX_ROUNDS) u.p.reject(new KycError('conflict', 'The user was being modified: try again.', { param: 'userId' }));
+      else again.push({ ...u.p, rounds: u.p.rounds + 1 });
+    }
+    // At the front: a later request for the same user is waiting in the queue, and it must still
+    // supersede this one, not the other way round.
+    queue = [...again, ...queue];
   }
 
   // PGlite has one connection: one flush at a time. PostgreSQL overlaps a few, which keeps its
@@ -121,7 +140,7 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
 
   return function submit(req: InitiateRequest): Promise<Initiated> {
     return new Promise((resolve, reject) => {
-      queue.push({ ...req, resolve, reject });
+      queue.push({ ...req, resolve, reject, rounds: 0 });
       // One macrotask lets the requests arriving together join the same batch.
       if (!scheduled) {
         scheduled = true;
