@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createRuntime } from '../../src/main/compose.ts';
 import { createClient } from '../../src/app/clients/create-client.ts';
 import { emitEvent } from '../../src/app/outbox.ts';
+import { storeLivenessMissing } from '../../src/storage/db/repo/users.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-bench-'));
 const config = loadConfig({ KYCLIVE_ANALYZER: 'sandbox', ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
@@ -26,6 +27,14 @@ process.on('message', async (m: any) => {
     if (m.cmd === 'setup') {
       const c = await createClient(rt.deps.db, { name: 'bench', scopes: ['read_only', 'read_write', 'admin', 'legal'] });
       process.send!({ id: m.id, ok: true, clientId: c.clientId, clientSecret: c.clientSecret });
+    } else if (m.cmd === 'users') {
+      // Users in bulk, straight into the table: creating tens of thousands through the API would
+      // take longer than the run that uses them.
+      const r = await rt.deps.db.query<{ id: number; fields: Record<string, string> }>(
+        `insert into users (client_id, fields) select $1, jsonb_build_object('firstname', 'Bench', 'lastname', 'User' || i, 'birthday', '1990-01-01', 'email', 'b' || i || '@example.com')
+           from generate_series(1, $2::int) as i returning id, fields`, [m.clientId, m.n]);
+      for (let i = 0; i < r.rows.length; i += 5000) await storeLivenessMissing(rt.deps.db, r.rows.slice(i, i + 5000));
+      process.send!({ id: m.id, ok: true, userIds: r.rows.map((x) => x.id) });
     } else if (m.cmd === 'enqueue') {
       await rt.deps.db.transaction(async (tx) => {
         for (let i = 0; i < m.n; i++) {
