@@ -18,6 +18,11 @@ export interface Queryable {
 }
 
 export interface Db extends Queryable {
+  /**
+   * A statement outside any transaction, kept prepared under name: parsed and planned once, not on
+   * every call. For hot statements only; name must always come with the same SQL text.
+   */
+  prepared<T = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>>;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** 'pglite' (embedded, single connection) or 'postgres'. */

@@ -47,6 +47,45 @@ for (const backend of [...await testDatabases(), inProcess]) {
         await drop();
       }
     });
+
+    test('prepared statements: same rows and values as query(), reused, errors surfaced, and they wait for an open transaction', async () => {
+      const { db, drop } = await backend.open();
+      try {
+        await db.exec('create table p (id uuid primary key, n bigint, t text, j jsonb, at timestamptz, tags text[])');
+        const sql = `insert into p select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::timestamptz[]) as x(id, n, t, j, at), lateral (select $6::text[]) tags
+                     returning id, n, t, j, at, tags`;
+        const at = new Date('2026-01-02T03:04:05.678Z');
+        const args = (ids: string[]) => [ids, [1, 2], ["it's", null], ['{"a":[1,"b"]}', '{}'], [at, at], ['x', 'y "z"']];
+        const ids1 = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'];
+        const ids2 = ['00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004'];
+        const ids3 = ['00000000-0000-4000-8000-000000000005', '00000000-0000-4000-8000-000000000006'];
+        const viaQuery = await db.query(sql, args(ids1));
+        const first = await db.prepared('p_insert', sql, args(ids2));
+        const again = await db.prepared('p_insert', sql, args(ids3));
+        const strip = (r: { rows: Record<string, unknown>[] }) => r.rows.map(({ id: _id, ...rest }) => rest);
+        assert.deepEqual(strip(first), strip(viaQuery));
+        assert.deepEqual(strip(again), strip(viaQuery));
+        assert.deepEqual(first.rows[0], { id: ids2[0], n: 1, t: "it's", j: { a: [1, 'b'] }, at, tags: ['x', 'y "z"'] });
+        assert.equal(again.rowCount, 2);
+        // A failing execution (duplicate key) is an error, leaves nothing, and the statement still works.
+        await assert.rejects(db.prepared('p_insert', sql, args(ids3)), (e: Error & { code?: string }) => e.code === '23505');
+        assert.equal((await db.prepared('p_count', 'select count(*)::int as c from p where n = any($1::bigint[])', [[1, 2]])).rows[0].c, 6);
+        // Outside any transaction: on the embedded database it waits for the open one to end.
+        let seen: number | undefined;
+        await db.transaction(async (tx) => {
+          await tx.query(`insert into p (id, n) values ('00000000-0000-4000-8000-000000000007', 1)`);
+          const waiting = db.prepared('p_count', 'select count(*)::int as c from p where n = any($1::bigint[])', [[1, 2]]).then((r) => { seen = r.rows[0].c as number; });
+          await new Promise((r) => setTimeout(r, 50));
+          if (db.kind === 'pglite') assert.equal(seen, undefined);
+          else { await waiting; assert.equal(seen, 6); } // PostgreSQL: another connection, the committed rows only
+        });
+        await new Promise((r) => setTimeout(r, 20));
+        if (db.kind === 'pglite') assert.equal(seen, 7);
+      } finally {
+        await db.close();
+        await drop();
+      }
+    });
   });
 }
 

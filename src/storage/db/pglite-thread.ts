@@ -51,6 +51,10 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     kind: 'pglite',
     query: plain.query,
     exec: plain.exec,
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+      const r = await call({ op: 'prepared', name, sql, params });
+      return { rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows!.length) };
+    },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });

@@ -3,6 +3,7 @@
 // One PGlite instance; messages { id, op, ... } are answered with { id, ... } or { id, error }.
 import { parentPort } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
+import { preparedRunner } from './pglite-prepared.mjs';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same (pglite.ts).
 const parsers = { [types.INT8]: (v) => Number(v), [types.NUMERIC]: (v) => v };
@@ -10,6 +11,7 @@ const ROLLBACK = Symbol('rollback');
 const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'schema', 'severity', 'position', 'where', 'dataType'];
 
 let pg;
+let prepared;
 /** Open transactions: id → { tx, finish(commit), endId } */
 const open = new Map();
 
@@ -27,9 +29,14 @@ parentPort.on('message', async (m) => {
     switch (m.op) {
       case 'open':
         pg = await PGlite.create({ dataDir: m.dataDir, parsers });
+        prepared = preparedRunner(pg);
         return reply(m.id, {});
       case 'query': {
         const r = await target(m.tx).query(m.sql, m.params);
+        return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
+      }
+      case 'prepared': {
+        const r = await prepared(m.name, m.sql, m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'exec':

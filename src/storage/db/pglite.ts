@@ -6,6 +6,7 @@
  */
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
+import { preparedRunner } from './pglite-prepared.mjs';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same.
 const parsers = { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => v };
@@ -24,11 +25,16 @@ function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: u
 export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | File } = {}): Promise<Db & { raw: PGlite }> {
   const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir });
   const q = wrap(pg);
+  const run = preparedRunner(pg);
   return {
     kind: 'pglite',
     raw: pg,
     query: q.query,
     exec: q.exec,
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+      const r = await run(name, sql, params);
+      return { rows: r.rows as T[], rowCount: Math.max(r.affectedRows, r.rows.length) };
+    },
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     close: () => pg.close(),
   };

@@ -25,6 +25,11 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     pool,
     query: q.query,
     exec: q.exec,
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+      // node-postgres prepares a named statement on each pooled connection the first time it runs there.
+      const r = await pool.query({ name, text: sql, values: params });
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    },
     async transaction(fn) {
       const client = await pool.connect();
       try {
