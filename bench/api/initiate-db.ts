@@ -15,6 +15,7 @@ import { noWakeups, silentLog, type AppDeps } from '../../src/app/deps.ts';
 import { systemClock } from '../../src/app/ports.ts';
 import { initiateVerification } from '../../src/app/verifications/initiate-verification.ts';
 import { createClient } from '../../src/app/clients/create-client.ts';
+import { missingLivenessFields } from '../../src/domain/user.ts';
 import { runMaintenance } from '../../src/storage/db/maintenance.ts';
 import { migrate } from '../../src/storage/db/migrate.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
@@ -29,9 +30,10 @@ async function run(batch: number, maintain: boolean): Promise<string> {
     const config = loadConfig({ KYCLIVE_DATA_DIR: dir }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
     const deps = { db, clock: systemClock, config, log: silentLog, wake: noWakeups } as unknown as AppDeps;
     const client = await createClient(db, { name: 'bench', scopes: ['read_write'] });
+    const fields = { firstname: 'Bench', lastname: 'User', birthday: '1990-01-01' };
     const users = (await db.query<{ id: number }>(
-      `insert into users (client_id, fields) select $1, '{"firstname":"Bench","lastname":"User","birthday":"1990-01-01"}'::jsonb
-         from generate_series(1, 500) returning id`, [client.clientId])).rows.map((r) => r.id);
+      `insert into users (client_id, fields, liveness_missing) select $1, $2, $3 from generate_series(1, 500) returning id`,
+      [client.clientId, JSON.stringify(fields), missingLivenessFields(fields)])).rows.map((r) => r.id);
     let next = 0;
     const laps: string[] = [];
     let t0 = performance.now();
