@@ -35,6 +35,16 @@ for (const backend of [...await testDatabases(), inProcess]) {
         assert.equal((await db.query(`update clients set name = name where id in ('c1', 'c2')`)).rowCount, 2);
         assert.equal((await db.query(`delete from clients where id = 'none'`)).rowCount, 0);
 
+        // Schema: a verification's user belongs to the verification's client (migration 0005).
+        const user = (await db.query<{ id: number }>(`insert into users (client_id) values ('c2') returning id`)).rows[0].id;
+        const verification = (client: string, id: string) => db.query(
+          `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+           values ($1, $2, $3, 'liveness', 'initiated', $4, 'https://x.example/', now())`, [id, client, user, id]);
+        await assert.rejects(verification('c1', '00000000-0000-4000-8000-00000000000a'), (e: Error & { code?: string }) => e.code === '23503');
+        assert.equal((await verification('c2', '00000000-0000-4000-8000-00000000000b')).rowCount, 1);
+        await db.query('delete from verifications');
+        await db.query('delete from users');
+
         await assert.rejects(db.transaction(async (tx) => {
           await tx.query(`insert into clients (id, name, secret_hash, scopes) values ('c3', 'three', 'x', '{read_only}')`);
           await tx.query('select no_such_column from clients');
