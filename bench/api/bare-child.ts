@@ -5,4 +5,5 @@ const app = Fastify();
 app.post('/bare', async () => ({ ok: true }));
 await app.listen({ port: 0, host: '127.0.0.1' });
 process.send!({ ready: true, port: (app.server.address() as AddressInfo).port });
-process.on('message', async (m: any) => { if (m.cmd === 'close') { await app.close(); process.exit(0); } });
+// Answer before exiting: run.ts awaits the reply, and would wait for ever without it.
+process.on('message', async (m: any) => { if (m.cmd === 'close') { await app.close(); process.send!({ id: m.id, ok: true }, () => process.exit(0)); } });
