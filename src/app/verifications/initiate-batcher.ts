@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KycError } from '../../domain/errors.ts';
-import { missingLivenessFields } from '../../domain/user.ts';
 import { SUPERSEDABLE_STATES } from '../../domain/verification/states.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { storeLivenessMissing } from '../../storage/db/repo/users.ts';
@@ -93,25 +92,24 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
         deps.config.defaultRedirectUrl, expiresAt, now],
     );
     const byId = new Map(found.rows.map((f) => [f.id, f]));
-    const unknown: { p: Pending; userId: number; fields: Record<string, string> }[] = [];
+    const unknown: { p: Pending; fields: Record<string, string> }[] = [];
     for (const r of rows) {
       const f = byId.get(r.id);
       if (!f) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
-      else if (f.missing === null) unknown.push({ p: r.p, userId: r.p.userId, fields: f.fields ?? {} });
+      else if (f.missing === null) unknown.push({ p: r.p, fields: f.fields ?? {} });
       else if (f.missing.length) r.p.reject(precondition(f.missing));
       else r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
     }
     if (unknown.length === 0) return;
     // Users whose liveness_missing is not known yet: compute it here, store it, and send the ready
     // ones through the next flush. Bounded, in case their fields keep changing meanwhile.
-    await storeLivenessMissing(deps.db, unknown.map((u) => ({ id: u.userId, fields: u.fields })));
+    const missing = await storeLivenessMissing(deps.db, unknown.map((u) => ({ id: u.p.userId, fields: u.fields })));
     const again: Pending[] = [];
-    for (const u of unknown) {
-      const missing = missingLivenessFields(u.fields);
-      if (missing.length) u.p.reject(precondition(missing));
-      else if (u.p.rounds + 1 >= MAX_ROUNDS) u.p.reject(new KycError('conflict', 'The user was being modified: try again.', { param: 'userId' }));
-      else again.push({ ...u.p, rounds: u.p.rounds + 1 });
-    }
+    unknown.forEach(({ p }, i) => {
+      if (missing[i].length) p.reject(precondition(missing[i]));
+      else if (p.rounds + 1 >= MAX_ROUNDS) p.reject(new KycError('conflict', 'The user was being modified: try again.', { param: 'userId' }));
+      else again.push({ ...p, rounds: p.rounds + 1 });
+    });
     // At the front: a later request for the same user is waiting in the queue, and it must still
     // supersede this one, not the other way round.
     queue = [...again, ...queue];

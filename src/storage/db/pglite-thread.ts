@@ -10,6 +10,9 @@ import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
 
 interface Reply { id: number; error?: { message: string; name: string; fields: Record<string, unknown> }; rows?: unknown[]; affectedRows?: number }
 
+// PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
+const result = <T>(r: Reply): QueryResult<T> => ({ rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows!.length) });
+
 export async function openPgliteThread(dataDir?: string): Promise<Db> {
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url));
   const pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
@@ -38,11 +41,7 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     throw e;
   }
   const on = (tx?: number): Queryable => ({
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      const r = await call({ op: 'query', tx, sql, params });
-      // PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
-      return { rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows!.length) };
-    },
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return result<T>(await call({ op: 'query', tx, sql, params })); },
     async exec(sql: string) { await call({ op: 'exec', tx, sql }); },
   });
   let txSeq = 0;
@@ -51,10 +50,7 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     kind: 'pglite',
     query: plain.query,
     exec: plain.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
-      const r = await call({ op: 'prepared', name, sql, params });
-      return { rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows!.length) };
-    },
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return result<T>(await call({ op: 'prepared', name, sql, params })); },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });

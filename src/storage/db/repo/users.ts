@@ -55,15 +55,20 @@ export async function updateUserFields(q: Queryable, clientId: string, userId: n
   return user;
 }
 
-/** Compare-and-set of liveness_missing for users whose fields are still exactly these. */
-export async function storeLivenessMissing(q: Queryable, users: { id: number; fields: Record<string, string> }[]): Promise<void> {
-  if (users.length === 0) return;
+/**
+ * Compare-and-set of liveness_missing for users whose fields are still exactly these. Returns what
+ * it computed, in the users' order.
+ */
+export async function storeLivenessMissing(q: Queryable, users: { id: number; fields: Record<string, string> }[]): Promise<string[][]> {
+  const missing = users.map((u) => missingLivenessFields(u.fields));
+  if (users.length === 0) return missing;
   await q.query(
     `update users u set liveness_missing = array(select e from jsonb_array_elements_text(x.missing) with ordinality as m(e, n) order by n)
        from unnest($1::bigint[], $2::jsonb[], $3::jsonb[]) as x(id, fields, missing)
       where u.id = x.id and u.fields = x.fields`,
-    [users.map((u) => u.id), users.map((u) => JSON.stringify(u.fields)), users.map((u) => JSON.stringify(missingLivenessFields(u.fields)))],
+    [users.map((u) => u.id), users.map((u) => JSON.stringify(u.fields)), missing.map((m) => JSON.stringify(m))],
   );
+  return missing;
 }
 
 export async function setKycReview(
