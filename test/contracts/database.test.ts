@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { listMigrations, migrate } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
+import { preparedRunner } from '../../src/storage/db/pglite-prepared.mjs';
 import { testDatabases } from '../helpers/databases.ts';
 
 // the suites' two databases (PGlite in its own thread, as the server opens it, and PostgreSQL),
@@ -140,6 +141,29 @@ test('PGlite in a worker thread: errors keep their SQLSTATE, values cross intact
     release();
     assert.equal(await tx, 'done');
     assert.equal((await plain).rows[0].n, 2);
+  } finally {
+    await db.close();
+  }
+});
+
+test('PGlite prepared statements are planned again once they are replanAfterMs old, so a plan made on small tables does not outlive them', async () => {
+  const db = await openPglite();
+  try {
+    let now = 0;
+    const run = preparedRunner(db.raw, { replanAfterMs: 1000, now: () => now });
+    await db.exec('create table t (id int primary key)');
+    const executions = async () => (await db.query<{ n: number }>(
+      `select (generic_plans + custom_plans)::int as n from pg_prepared_statements where name = 'grow'`)).rows[0]?.n;
+    for (let i = 0; i < 7; i++) await run('grow', 'select count(*)::int as n from t where id > $1', [i]);
+    assert.equal(await executions(), 7, 'one statement, executed seven times');
+    now += 999;
+    await run('grow', 'select count(*)::int as n from t where id > $1', [0]);
+    assert.equal(await executions(), 8, 'still the same statement just before the limit');
+    now += 1;
+    await db.exec('insert into t select generate_series(1, 1000)');
+    const r = await run('grow', 'select count(*)::int as n from t where id > $1', [0]);
+    assert.deepEqual(r.rows, [{ n: 1000 }]);
+    assert.equal(await executions(), 1, 'parsed and planned anew');
   } finally {
     await db.close();
   }
