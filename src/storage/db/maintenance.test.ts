@@ -6,13 +6,20 @@ import { migrate } from './migrate.ts';
 import { openPgliteThread } from './pglite-thread.ts';
 
 const now = new Date('2026-11-26T10:00:00Z');
-const quiet: TableActivity = { table: 't', live: 1000, dead: 0, modifiedSinceAnalyze: 0, analyzedAt: now, xidAge: 1000 };
+const quiet: TableActivity = { table: 't', live: 1000, dead: 0, insertedSinceVacuum: 0, modifiedSinceAnalyze: 0, analyzedAt: now, xidAge: 1000 };
 
 test('vacuums past 50 + 20 % dead tuples, as PostgreSQL autovacuum does', () => {
   assert.deepEqual(maintenanceDue([{ ...quiet, dead: 250 }], now), []);
   assert.deepEqual(maintenanceDue([{ ...quiet, dead: 251 }], now), [{ table: 't', action: 'vacuum' }]);
   // a brand-new table with a few dead rows is left alone
   assert.deepEqual(maintenanceDue([{ ...quiet, live: 0, dead: 50 }], now), []);
+});
+
+test('vacuums an append-only table past 1 000 + 20 % inserts, as PostgreSQL 13+ autovacuum does', () => {
+  assert.deepEqual(maintenanceDue([{ ...quiet, insertedSinceVacuum: 1200 }], now), []);
+  assert.deepEqual(maintenanceDue([{ ...quiet, insertedSinceVacuum: 1201 }], now), [{ table: 't', action: 'vacuum' }]);
+  // a bulk load into a small table: 96 000 rows into 500
+  assert.deepEqual(maintenanceDue([{ ...quiet, live: 96_500, insertedSinceVacuum: 96_000 }], now), [{ table: 't', action: 'vacuum' }]);
 });
 
 test('vacuums a table whose rows near transaction-id wraparound, whatever its dead tuples', () => {

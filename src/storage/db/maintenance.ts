@@ -6,8 +6,8 @@
  * kycliveness walks dead index entries, and the planner keeps its default row estimates forever.
  *
  * This applies PostgreSQL's own autovacuum rule (vacuum when dead tuples exceed 50 + 20 % of the
- * live ones, analyze when modifications since the last analyze exceed 50 + 10 %) from the
- * server's background loop. PostgreSQL in production has its real autovacuum and skips this.
+ * live ones, or inserts since the last vacuum 1 000 + 20 %; analyze when modifications since the
+ * last analyze exceed 50 + 10 %) from the server's background loop. PostgreSQL in production has its real autovacuum and skips this.
  */
 import type { Db } from '../../app/ports.ts';
 
@@ -15,6 +15,8 @@ export interface TableActivity {
   table: string;
   live: number;
   dead: number;
+  /** Rows inserted since the table's last VACUUM (n_ins_since_vacuum). */
+  insertedSinceVacuum: number;
   modifiedSinceAnalyze: number;
   /** Last ANALYZE of the table, null if never. */
   analyzedAt: Date | null;
@@ -32,14 +34,17 @@ export type Maintenance = { table: string; action: 'vacuum' | 'analyze' };
  * rates the 10 % rule would otherwise re-analyze a busy table on every pass.
  */
 export const AUTOVACUUM_RULE = {
-  vacuumBase: 50, vacuumScale: 0.2, analyzeBase: 50, analyzeScale: 0.1,
+  vacuumBase: 50, vacuumScale: 0.2, vacuumInsertBase: 1000, vacuumInsertScale: 0.2, analyzeBase: 50, analyzeScale: 0.1,
   analyzeMinIntervalMs: 10 * 60_000, freezeMaxAge: 200_000_000,
 };
 
 export function maintenanceDue(tables: readonly TableActivity[], now: Date, rule = AUTOVACUUM_RULE): Maintenance[] {
   const due: Maintenance[] = [];
   for (const t of tables) {
-    if (t.dead > rule.vacuumBase + rule.vacuumScale * t.live || t.xidAge > rule.freezeMaxAge) due.push({ table: t.table, action: 'vacuum' });
+    // The insert rule (PostgreSQL 13's autovacuum_vacuum_insert_*) keeps an append-only table's
+    // visibility map and row count current.
+    const inserts = t.insertedSinceVacuum > rule.vacuumInsertBase + rule.vacuumInsertScale * t.live;
+    if (t.dead > rule.vacuumBase + rule.vacuumScale * t.live || inserts || t.xidAge > rule.freezeMaxAge) due.push({ table: t.table, action: 'vacuum' });
     const analyzeDue = t.modifiedSinceAnalyze > rule.analyzeBase + rule.analyzeScale * t.live;
     if (analyzeDue && (!t.analyzedAt || now.getTime() - t.analyzedAt.getTime() >= rule.analyzeMinIntervalMs)) due.push({ table: t.table, action: 'analyze' });
   }
@@ -50,13 +55,13 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** One pass: reads the statistics PGlite keeps (track_counts is on) and maintains what is due. */
 export async function runMaintenance(db: Db, now: Date): Promise<Maintenance[]> {
-  const r = await db.query<{ table: string; live: number; dead: number; modified: number; analyzed_at: Date | null; xid_age: number }>(
-    `select s.relname as table, s.n_live_tup as live, s.n_dead_tup as dead, s.n_mod_since_analyze as modified,
+  const r = await db.query<{ table: string; live: number; dead: number; inserted: number; modified: number; analyzed_at: Date | null; xid_age: number }>(
+    `select s.relname as table, s.n_live_tup as live, s.n_dead_tup as dead, s.n_ins_since_vacuum as inserted, s.n_mod_since_analyze as modified,
             greatest(s.last_analyze, s.last_autoanalyze) as analyzed_at, age(c.relfrozenxid) as xid_age
        from pg_stat_user_tables s join pg_class c on c.oid = s.relid where s.schemaname = 'public'`,
   );
   const due = maintenanceDue(r.rows.map((x) => ({
-    table: x.table, live: Number(x.live), dead: Number(x.dead), modifiedSinceAnalyze: Number(x.modified),
+    table: x.table, live: Number(x.live), dead: Number(x.dead), insertedSinceVacuum: Number(x.inserted), modifiedSinceAnalyze: Number(x.modified),
     analyzedAt: x.analyzed_at, xidAge: Number(x.xid_age),
   })), now);
   // One statement at a time: each holds PGlite's only connection while it runs, and requests
