@@ -15,7 +15,8 @@ import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 import { startS3 } from './helpers/s3.ts';
-import { initiateVerification } from '../src/app/verifications/initiate-verification.ts';
+import { initiateVerification, makeChallengeScript } from '../src/app/verifications/initiate-verification.ts';
+import { createInitiateBatcher } from '../src/app/verifications/initiate-batcher.ts';
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
@@ -182,6 +183,34 @@ for (const backend of await testDatabases()) {
       const live = await server.runtime.deps.db.query<{ id: string }>(`select id from verifications where client_id = $1 and state = 'initiated'`, [creds.clientId]);
       const returned = new Set(res.map((x) => x.json.identification['identification-id']));
       for (const row of live.rows) assert.ok(returned.has(row.id));
+    });
+
+    test('many initiations for one user at once share a flush and chain in request order', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const userId = (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'h@example.com', firstname: 'H', lastname: 'I', birthday: '1990-01-01' } })).json.users[0].userId;
+      const before = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification;
+      const deps = server.runtime.deps;
+      let statements = 0;
+      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: (...a) => { statements++; return deps.db.prepared(...a); } } }, makeChallengeScript);
+      // Submitted together, in this order: what an integrator's retry loop, or a load test on one
+      // user, sends. Each supersedes the one before, exactly as if they had come one by one, but
+      // they are not made to wait for one another: one statement for all.
+      const made = await Promise.all(Array.from({ length: 30 }, () => submit({ clientId: creds.clientId, userId: Number(userId) })));
+      assert.equal(statements, 1);
+      const rows = await deps.db.query<{ id: string; state: string; superseded_by: string | null }>(
+        'select id, state, superseded_by from verifications where user_id = $1', [Number(userId)]);
+      const byId = new Map(rows.rows.map((r) => [r.id, r]));
+      assert.equal(rows.rowCount, 31);
+      const chain = [before['identification-id'], ...made.map((m) => m.identificationId)];
+      chain.forEach((id, i) => {
+        const last = i === chain.length - 1;
+        assert.deepEqual([byId.get(id)?.state, byId.get(id)?.superseded_by], last ? ['initiated', null] : ['superseded', chain[i + 1]], `request ${i}`);
+      });
+      // Their URLs answer as the chain says: only the last one opens.
+      assert.equal((await fetch(made[0].identificationUrl)).status, 410);
+      assert.equal((await fetch(made[28].identificationUrl)).status, 410);
+      assert.equal((await fetch(made[29].identificationUrl, { redirect: 'manual' })).status === 410, false);
     });
 
     test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {

@@ -46,20 +46,32 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // One statement per flush. users.liveness_missing is missingLivenessFields() of the stored fields,
 // kept by the users repo (migration 0004): only users with nothing missing get a verification. For
 // every user of the batch, it mirrors transition('supersede') and transition('expire'): their
-// initiated verifications past expiry become expired, the other unfinished ones superseded.
-// The lateral probe walks the live-verifications index once per user: a join against the batch
-// lets the planner hash the whole index instead (measured: 10 000 index entries read for 50 users).
+// initiated verifications past expiry become expired, the other unfinished ones superseded by the
+// user's first request of the batch. A user's later requests in the same batch come in order, each
+// superseding the one before: those are inserted already superseded (next_id), as if each had
+// been its own flush, and only the last stays initiated.
+// The plan is cached (prepared statement) and made from the statistics of its moment, which can
+// be far from the tables it then serves: after one user had been re-initiated a thousand times,
+// the planner believed the live verifications to be one row and joined the batch against all of
+// them, for each request (measured: 33 ms per request). So the statement leaves the planner one
+// sane shape, a probe per request: users and live verifications are read in lateral subqueries
+// that `offset 0` keeps from being flattened into joins, and the superseded row is re-read by
+// primary key, its state test written `(…) is true` so that the live index, whose predicate the
+// plain test matches, cannot be picked to scan them all. (On tables of a page or two the planner
+// may still scan: the embedded database plans again every 2 s, PostgreSQL after autoanalyze.)
 // The state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved
 // on (processing → processed) is re-checked and left alone. The CTEs and the insert share one
 // snapshot, so the rows inserted here are not touched.
-const INITIATE_SQL = `
-  with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[])
-               as t(id, client_id, user_id, token_hash, redirect_url, challenges)),
+export const INITIATE_SQL = `
+  with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $10::uuid[], $11::boolean[])
+               as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first)),
   found as (
-    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, u.fields, u.liveness_missing,
-           c.verification_method as method, coalesce(q.redirect_url, c.default_redirect_url, $7) as redirect_url
-      from q join users u on u.id = q.user_id and u.client_id = q.client_id
-             join clients c on c.id = u.client_id),
+    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, u.fields, u.liveness_missing,
+           u.method, coalesce(q.redirect_url, u.default_redirect_url, $7) as redirect_url
+      from q cross join lateral (
+        select u.fields, u.liveness_missing, c.verification_method as method, c.default_redirect_url
+          from users u join clients c on c.id = u.client_id
+         where u.id = q.user_id and u.client_id = q.client_id offset 0) u),
   ready as (select * from found where liveness_missing = '{}'),
   ended as (
     update verifications v
@@ -67,11 +79,12 @@ const INITIATE_SQL = `
            superseded_by = case when v.state = 'initiated' and v.expires_at <= $9 then v.superseded_by else live.new_id end,
            updated_at = $9
       from (select w.id, r.id as new_id from ready r cross join lateral
-              (select id from verifications w where w.client_id = r.client_id and w.user_id = r.user_id and w.state in (${LIVE_STATES})) w) live
-     where v.id = live.id and v.state in (${LIVE_STATES})),
+              (select id from verifications w where w.client_id = r.client_id and w.user_id = r.user_id and w.state in (${LIVE_STATES}) offset 0) w
+             where r.first) live
+     where v.id = live.id and (v.state in (${LIVE_STATES})) is true),
   created as (
-    insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
-    select id, client_id, user_id, method, 'initiated', token_hash, redirect_url,
+    insert into verifications (id, client_id, user_id, method, state, superseded_by, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
+    select id, client_id, user_id, method, case when next_id is null then 'initiated' else 'superseded' end, next_id, token_hash, redirect_url,
            case when method = 'certified' then challenges else '[]'::jsonb end, $8, $9, $9
       from ready)
   select id, liveness_missing as missing, case when liveness_missing is null then fields end as fields from found`;
@@ -85,11 +98,18 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     const expiresAt = new Date(now.getTime() + deps.config.verificationTtlSeconds * 1000);
     // The verification method is the client's and is read in the statement, so every row carries a
     // challenge script, used only if the method turns out to be certified.
-    const rows = batch.map((p) => ({ p, id: randomUUID(), token: randomToken(32) }));
+    const rows = batch.map((p) => ({ p, id: randomUUID(), token: randomToken(32), next: null as string | null, first: true }));
+    const last = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      const k = `${r.p.clientId}:${r.p.userId}`;
+      const prev = last.get(k);
+      if (prev) { prev.next = r.id; r.first = false; }
+      last.set(k, r);
+    }
     const found = await deps.db.prepared<{ id: string; missing: string[] | null; fields: Record<string, string> | null }>('initiate_verifications', INITIATE_SQL,
       [rows.map((r) => r.id), rows.map((r) => r.p.clientId), rows.map((r) => r.p.userId), rows.map((r) => sha256Hex(r.token)),
         rows.map((r) => r.p.redirectUrl ?? null), rows.map(() => JSON.stringify(makeChallenges())),
-        deps.config.defaultRedirectUrl, expiresAt, now],
+        deps.config.defaultRedirectUrl, expiresAt, now, rows.map((r) => r.next), rows.map((r) => r.first)],
     );
     const byId = new Map(found.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
@@ -129,7 +149,9 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       const users = new Set<string>();
       for (const p of queue) {
         const k = `${p.clientId}:${p.userId}`;
-        if (batch.length < MAX_BATCH && !users.has(k) && !busyUsers.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
+        // A user's requests stay in order: all of them join (the statement chains them), or the
+        // later ones wait for this batch because the batch is full or the user is in flight.
+        if (batch.length < MAX_BATCH && !busyUsers.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
       }
       if (batch.length === 0) return; // everything waits for a user already in flight
       queue = rest;

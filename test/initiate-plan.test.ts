@@ -1,0 +1,83 @@
+/**
+ * POST kycliveness runs one prepared statement (initiate-batcher.ts). Its plan is cached, made from
+ * the statistics of its moment, and then serves tables that may look nothing like them. Whatever
+ * those statistics say, a batch must cost one index probe per request: a hash or a scan of a whole
+ * table is cheap on the tables the planner believes in and ruinous on the real ones (measured:
+ * 33 ms per request after one user had been re-initiated a thousand times). The generic plan is
+ * made here on such statistics, on PGlite and PostgreSQL, and its shape checked.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../src/app/ports.ts';
+import { INITIATE_SQL } from '../src/app/verifications/initiate-batcher.ts';
+import { createClient } from '../src/app/clients/create-client.ts';
+import { insertUser } from '../src/storage/db/repo/users.ts';
+import { migrate } from '../src/storage/db/migrate.ts';
+import { testDatabases } from './helpers/databases.ts';
+
+const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+async function genericPlan(db: Db, clientId: string, userId: number): Promise<string> {
+  return db.transaction(async (tx) => {
+    await tx.exec('set local plan_cache_mode = force_generic_plan');
+    await tx.exec(`prepare initiate_plan (uuid[], text[], bigint[], text[], text[], jsonb[], text, timestamptz, timestamptz, uuid[], boolean[]) as ${INITIATE_SQL}`);
+    const now = lit(new Date().toISOString());
+    const r = await tx.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute initiate_plan(
+      array[${lit(randomUUID())}]::uuid[], array[${lit(clientId)}], array[${userId}]::bigint[], array['h'], array[null]::text[],
+      array['[]']::jsonb[], 'https://integrator.example/done', ${now}, ${now}, array[null]::uuid[], array[true])`);
+    await tx.exec('deallocate initiate_plan');
+    return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+  });
+}
+
+/** The plan reads users and verifications only through index probes keyed by the request. */
+function assertProbes(plan: string) {
+  assert.doesNotMatch(plan, /Seq Scan on (users|verifications)\b/, `no sequential scan of users or verifications:\n${plan}`);
+  assert.doesNotMatch(plan, /Bitmap Heap Scan on (users|verifications)\b/, `no bitmap scan of users or verifications:\n${plan}`);
+  // every index scan of users or verifications is keyed (an "Index Cond" right under it)
+  const lines = plan.split('\n');
+  lines.forEach((line, i) => {
+    if (/Index Scan using \w+ on (users|verifications)\b/.test(line)) assert.match(lines[i + 1] ?? '', /Index Cond:/, `a keyed probe, not a walk of the whole index:\n${plan}`);
+  });
+  assert.match(plan, /Index Scan using verifications_user_live on verifications/, plan);
+  assert.match(plan, /Index Scan using verifications_pkey on verifications v\b/, plan);
+}
+
+for (const backend of await testDatabases()) {
+  /** The generic plan, made after `seed` filled the tables and ANALYZE read them. */
+  async function planAfter(seed: (db: Db, clientId: string, userId: number) => Promise<void>): Promise<string> {
+    const { db, drop } = await backend.open();
+    try {
+      await migrate(db);
+      const client = await createClient(db, { name: 'plan', scopes: ['read_write'] });
+      const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
+      await seed(db, client.clientId, ada.id);
+      await db.exec('analyze');
+      return await genericPlan(db, client.clientId, ada.id);
+    } finally {
+      await db.close();
+      await drop();
+    }
+  }
+
+  describe(`the initiation statement's cached plan on ${backend.name}`, { skip: backend.skip }, () => {
+    test('made while one user held every verification, it still probes per request', async () => {
+      assertProbes(await planAfter(async (db, clientId, adaId) => {
+        await db.query(`insert into users (client_id, fields, liveness_missing) select $1, '{}', '{}' from generate_series(1, 500)`, [clientId]);
+        // Ada was re-initiated 2 000 times: one live verification, the rest superseded.
+        await db.query(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+          select gen_random_uuid(), $1, $2, 'liveness', case when n = 2000 then 'initiated' else 'superseded' end, md5(n::text), 'https://integrator.example/', now() + interval '7 days'
+            from generate_series(1, 2000) as n`, [clientId, adaId]);
+      }));
+    });
+
+    test('made on a thousand users with a live verification each, it probes per request', async () => {
+      assertProbes(await planAfter(async (db, clientId) => {
+        await db.query(`insert into users (client_id, fields, liveness_missing) select $1, '{}', '{}' from generate_series(1, 1000)`, [clientId]);
+        await db.query(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+          select gen_random_uuid(), client_id, id, 'liveness', 'initiated', md5(id::text), 'https://integrator.example/', now() + interval '7 days' from users`);
+      }));
+    });
+  });
+}
