@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Analyzer } from '../src/app/ports.ts';
 import { runAnalysis } from '../src/app/analysis/run-analysis.ts';
 import { createSandboxAnalyzer } from '../src/app/analysis/sandbox-analyzer.ts';
+import { emitEvent } from '../src/app/outbox.ts';
 import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
@@ -161,6 +162,38 @@ for (const backend of await testDatabases()) {
         assert.equal(log.length, 1);
       } finally {
         await gone.close();
+      }
+    });
+
+    test('a delivery whose sender died is sent again once its lease lapses, beside a backlog larger than the concurrency', async () => {
+      const rec = await startReceiver();
+      try {
+        const c = await s.newClient();
+        const token = await s.token(c);
+        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: rec.url } });
+        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+        await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/Kycreview`, { token });
+        await s.settle();
+        assert.equal(rec.events('user.kycrequest').length, 1);
+        const db = s.runtime.deps.db;
+        // A sender claimed it again and died: delivering, lease in the future.
+        await db.query(`update webhook_deliveries set state = 'delivering', locked_until = $2
+                          where event_id in (select id from events where client_id = $1)`, [c.clientId, new Date(s.clock.now().getTime() + 60_000)]);
+        // Meanwhile more is due than one claim takes (the dispatcher sends 64 at a time).
+        await db.transaction(async (tx) => {
+          for (let i = 0; i < 100; i++) await emitEvent(tx, { clientId: c.clientId, name: 'bench.ping', object: 'bench', objectId: String(i), payload: { i } }, s.clock.now());
+        });
+        await s.settle();
+        assert.equal(rec.events('bench.ping').length, 100);
+        assert.equal(rec.events('user.kycrequest').length, 1, 'the lease is respected');
+        s.clock.advance(61_000);
+        await s.settle();
+        assert.equal(rec.events('user.kycrequest').length, 2, 'sent again, same webhook_id: receivers dedupe on it');
+        const states = await db.query<{ state: string; n: number }>(`select d.state, count(*)::int as n from webhook_deliveries d join events e on e.id = d.event_id
+                                                                       where e.client_id = $1 group by d.state`, [c.clientId]);
+        assert.deepEqual(states.rows.map((r) => r.state), ['delivered']);
+      } finally {
+        await rec.close();
       }
     });
 

@@ -43,13 +43,21 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     wakeResolve?.();
   }
 
+  // Due deliveries come from two index walks, each in its index's order and stopped at the limit:
+  // one OR over both made the planner fetch and sort every due delivery on each claim (8.5 ms for
+  // a backlog of 5 000, growing with it: a receiver back from an outage would face the slowest
+  // claims). Lapsed leases first: they are few (a dead worker's deliveries) and a steady backlog
+  // must not starve them. Prepared: planning was 2 ms of each claim on PGlite.
   async function claim(limit: number): Promise<Claimed[]> {
     const now = deps.clock.now();
-    const r = await deps.db.query<Claimed>(
+    const r = await deps.db.prepared<Claimed>('claim_webhook_deliveries',
       `with due as (
-         select id from webhook_deliveries
-          where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)
-          order by next_attempt_at, id limit $2 for update skip locked)
+         select id from (select id from webhook_deliveries where state = 'delivering' and locked_until < $1
+                          order by locked_until limit $2 for update skip locked) lease_lapsed
+         union all
+         select id from (select id from webhook_deliveries where state = 'pending' and next_attempt_at <= $1
+                          order by next_attempt_at limit $2 for update skip locked) due_now
+         limit $2)
        update webhook_deliveries d set state = 'delivering', locked_until = $3, attempts = d.attempts + 1,
               first_attempt_at = coalesce(d.first_attempt_at, $1)
          from due, events e, webhook_subscriptions s
