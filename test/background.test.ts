@@ -58,6 +58,15 @@ for (const backend of await testDatabases()) {
       return { token, userId: u.userId as string, id: v['identification-id'] as string, captureToken: ct };
     }
 
+    /** A fresh tenant subscribed to `hookUrl`, with one user. */
+    async function hookedUser(hookUrl: string) {
+      const c = await s.newClient();
+      const token = await s.token(c);
+      await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: hookUrl } });
+      const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
+      return { c, token, userId: u.userId as string };
+    }
+
     test('a job whose worker died is taken over after its lease, and kycliveness.update is sent exactly once', async () => {
       const rec = await startReceiver();
       try {
@@ -168,11 +177,8 @@ for (const backend of await testDatabases()) {
     test('a delivery whose sender died is sent again once its lease lapses, beside a backlog larger than the concurrency', async () => {
       const rec = await startReceiver();
       try {
-        const c = await s.newClient();
-        const token = await s.token(c);
-        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: rec.url } });
-        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
-        await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/Kycreview`, { token });
+        const { c, token, userId } = await hookedUser(rec.url);
+        await call(s.baseUrl, 'PUT', `/v1/users/${userId}/Kycreview`, { token });
         await s.settle();
         assert.equal(rec.events('user.kycrequest').length, 1);
         const db = s.runtime.deps.db;
@@ -200,18 +206,15 @@ for (const backend of await testDatabases()) {
     test('a state change and its webhook commit together: a failed import emits nothing', async () => {
       const rec = await startReceiver();
       try {
-        const c = await s.newClient();
-        const token = await s.token(c);
-        await call(s.baseUrl, 'POST', '/settings/hooks', { token, body: { url: rec.url } });
-        const u = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0];
-        const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token })).json.identification;
+        const { c, token, userId } = await hookedUser(rec.url);
+        const v = (await call(s.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification;
         await call(s.baseUrl, 'POST', `/simulation/kycliveness/${v['identification-id']}`, { token, body: { outcome: 'processed' } });
         await s.settle();
         const events = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
         // A constraint that refuses the report's row makes the import's transaction fail half-way.
         await s.runtime.deps.db.query(`alter table documents add constraint kyclive_test_block check (name <> 'liveness_result.pdf') not valid`);
         try {
-          const r = await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/kycliveness`, { token });
+          const r = await call(s.baseUrl, 'PUT', `/v1/users/${userId}/kycliveness`, { token });
           assert.equal(r.status, 500);
           assert.doesNotMatch(r.text, /constraint|kyclive_test_block|documents/);
         } finally {
@@ -219,7 +222,7 @@ for (const backend of await testDatabases()) {
         }
         const after = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
         assert.equal(after.rows[0].n, events.rows[0].n);
-        const ok = await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/kycliveness`, { token });
+        const ok = await call(s.baseUrl, 'PUT', `/v1/users/${userId}/kycliveness`, { token });
         assert.equal(ok.status, 200);
         await s.settle();
         assert.equal(rec.events('document.create').length, 1);
