@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { KycError } from '../../domain/errors.ts';
 import { SUPERSEDABLE_STATES } from '../../domain/verification/states.ts';
-import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { randomTokens, sha256Hex } from '../../lib/secrets.ts';
 import { storeLivenessMissing } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge } from '../ports.ts';
@@ -98,7 +98,8 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     const expiresAt = new Date(now.getTime() + deps.config.verificationTtlSeconds * 1000);
     // The verification method is the client's and is read in the statement, so every row carries a
     // challenge script, used only if the method turns out to be certified.
-    const rows = batch.map((p) => ({ p, id: randomUUID(), token: randomToken(32), next: null as string | null, first: true }));
+    const tokens = randomTokens(batch.length, 32);
+    const rows = batch.map((p, i) => ({ p, id: randomUUID(), token: tokens[i], next: null as string | null, first: true }));
     const last = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
       const k = `${r.p.clientId}:${r.p.userId}`;
