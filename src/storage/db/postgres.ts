@@ -14,16 +14,19 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Db & { pool: pg.Pool }> {
-  // Named statements (prepared()) are planned on every execution, with the tables' current sizes.
-  // With PostgreSQL's default, a statement switches to a generic plan on its sixth execution and
-  // keeps it until autovacuum's next ANALYZE of a table it reads, up to a minute later: a plan made
-  // on the empty tables of a new database then scanned verifications once per request of POST
-  // kycliveness (measured: 2 700 re-initiations/s with a 110 ms p99, against 4 400 and 23 ms).
-  // Planning costs a fraction of a millisecond per batch here; in PGlite's WASM it costs about
-  // 1 ms, so the embedded database parses its statements again every 2 s instead
+export async function openPostgres(url: string, opts: { max?: number; replanAfterMs?: number; now?: () => number } = {}): Promise<Db & { pool: pg.Pool }> {
+  // Named statements (prepared()) keep PostgreSQL's plan cache, but a connection drops its cached
+  // plans (DISCARD PLANS) before it runs one when they are `replanAfterMs` old (2 s). PostgreSQL's
+  // default keeps a statement's generic plan until autovacuum next analyzes a table it reads, up
+  // to a minute later: on a new database, POST kycliveness's plan was made on empty tables and
+  // scanned verifications once per request (measured: 2 700 re-initiations/s, p99 110 ms). Custom
+  // plans at every execution fixed that but cost a third of first-verification throughput in
+  // planning. The embedded database parses its statements again on the same period
   // (pglite-prepared.mjs).
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, options: '-c plan_cache_mode=force_custom_plan' });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  const replanAfterMs = opts.replanAfterMs ?? 2000;
+  const now = opts.now ?? (() => performance.now());
+  const plansMadeAt = new WeakMap<pg.PoolClient, number>();
   // Fail fast at boot rather than on the first request.
   const c = await pool.connect();
   c.release();
@@ -35,8 +38,19 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     exec: q.exec,
     async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
       // node-postgres prepares a named statement on each pooled connection the first time it runs there.
-      const r = await pool.query({ name, text: sql, values: params });
-      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      const client = await pool.connect();
+      try {
+        const at = plansMadeAt.get(client);
+        if (at === undefined) plansMadeAt.set(client, now());
+        else if (now() - at >= replanAfterMs) {
+          await client.query('discard plans');
+          plansMadeAt.set(client, now());
+        }
+        const r = await client.query({ name, text: sql, values: params });
+        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      } finally {
+        client.release();
+      }
     },
     async transaction(fn) {
       const client = await pool.connect();
