@@ -20,7 +20,7 @@ export async function openPostgres(url: string, opts: { max?: number; replanAfte
   // default keeps a statement's generic plan until autovacuum next analyzes a table it reads, up
   // to a minute later: on a new database, POST kycliveness's plan was made on empty tables and
   // scanned verifications once per request (measured: 2 700 re-initiations/s, p99 110 ms). Custom
-  // plans at every execution fixed that but cost a third of first-verification throughput in
+  // plans at every execution fixed that but cost 18-33 % of first-verification throughput in
   // planning. The embedded database parses its statements again on the same period
   // (pglite-prepared.mjs).
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
