@@ -18,14 +18,13 @@ export interface OutboxEvent {
 export async function emitEvent(tx: Queryable, e: OutboxEvent, now: Date): Promise<{ id: string; deliveries: number }> {
   const id = randomUUID();
   // Stored as text: key order is part of what the Treezor signature covers, and jsonb reorders keys.
-  await tx.query(
-    `insert into events (id, client_id, name, object, object_id, payload, created_at) values ($1, $2, $3, $4, $5, $6, $7)`,
-    [id, e.clientId, e.name, e.object, e.objectId, JSON.stringify(e.payload), now],
-  );
+  // One statement for the event and its deliveries: on PGlite each statement of a transaction is a
+  // round trip to the database thread plus a parse and a plan, and every state change emits.
   const d = await tx.query(
-    `insert into webhook_deliveries (event_id, subscription_uuid, next_attempt_at, created_at)
-     select $1, uuid, $3, $3 from webhook_subscriptions where client_id = $2 and deleted_at is null`,
-    [id, e.clientId, now],
+    `with event as (insert into events (id, client_id, name, object, object_id, payload, created_at) values ($1, $2, $3, $4, $5, $6, $7))
+     insert into webhook_deliveries (event_id, subscription_uuid, next_attempt_at, created_at)
+     select $1, uuid, $7, $7 from webhook_subscriptions where client_id = $2 and deleted_at is null`,
+    [id, e.clientId, e.name, e.object, e.objectId, JSON.stringify(e.payload), now],
   );
   return { id, deliveries: d.rowCount };
 }
