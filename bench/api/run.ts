@@ -101,11 +101,15 @@ const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/h`
 await fetch(`${base}/settings/hooks`, { method: 'POST', headers: auth, body: JSON.stringify({ url: hookUrl }) });
 const waitFor = async (count: number) => { const t0 = Date.now(); while (received < count && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20)); };
 
+// The burst's events are written in one transaction, and none can be delivered before it commits:
+// the rate counts from its commit, so that it measures delivery, not the writing of the events
+// (which a real system spreads over 5 000 state changes). The time to write them is shown apart.
 const BURST = 5000;
 const t0 = Date.now();
 await kyc.call({ cmd: 'enqueue', n: BURST, clientId: creds.clientId });
+const committed = Date.now();
 await waitFor(BURST);
-const burstRate = BURST / ((lastAt - t0) / 1000);
+const burstRate = BURST / ((lastAt - committed) / 1000);
 latencies.length = 0; received = 0;
 
 const RATE = 500;
@@ -119,7 +123,8 @@ while (Date.now() - start2 < steadyMs) {
 }
 await waitFor(sent);
 console.log('\n| webhooks | value |\n|---|---|');
-console.log(`| burst of ${BURST}: deliveries/s | ${Math.round(burstRate)} |`);
+console.log(`| burst of ${BURST}: deliveries/s after their commit | ${Math.round(burstRate)} |`);
+console.log(`| burst: writing the ${BURST} events and their deliveries, s | ${((committed - t0) / 1000).toFixed(1)} |`);
 console.log(`| steady ${RATE}/s for ${duration} s: delivered | ${received}/${sent} |`);
 console.log(`| steady: enqueue-to-receipt p50 / p99 ms | ${pct(latencies, 50)} / ${pct(latencies, 99)} |`);
 console.log(`\n(targets: ≥ 500 deliveries/s, p99 ≤ 200 ms)`);
