@@ -58,7 +58,8 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // that `offset 0` keeps from being flattened into joins, and the superseded row is re-read by
 // primary key, its state test written `(…) is true` so that the live index, whose predicate the
 // plain test matches, cannot be picked to scan them all. (On tables of a page or two the planner
-// may still scan: the embedded database plans again every 2 s, PostgreSQL after autoanalyze.)
+// may still scan; both adapters have the statement planned again every 2 s, for the tables'
+// current sizes: pglite-prepared.mjs, postgres.ts.)
 // The state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved
 // on (processing → processed) is re-checked and left alone. The CTEs and the insert share one
 // snapshot, so the rows inserted here are not touched.

@@ -7,7 +7,8 @@
  *
  * This applies PostgreSQL's own autovacuum rule (vacuum when dead tuples exceed 50 + 20 % of the
  * live ones, or inserts since the last vacuum 1 000 + 20 %; analyze when modifications since the
- * last analyze exceed 50 + 10 %) from the server's background loop. PostgreSQL in production has its real autovacuum and skips this.
+ * last analyze exceed 50 + 10 %) from the server's background loop. PostgreSQL in production has
+ * its real autovacuum and skips this.
  */
 import type { Db } from '../../app/ports.ts';
 

@@ -47,9 +47,12 @@ export async function openPostgres(url: string, opts: { max?: number; replanAfte
           plansMadeAt.set(client, now());
         }
         const r = await client.query({ name, text: sql, values: params });
-        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
-      } finally {
         client.release();
+        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+      } catch (e) {
+        // As pool.query() does: a connection that saw an error is not reused.
+        client.release(e as Error);
+        throw e;
       }
     },
     async transaction(fn) {
