@@ -207,6 +207,9 @@ for (const backend of await testDatabases()) {
         const last = i === chain.length - 1;
         assert.deepEqual([byId.get(id)?.state, byId.get(id)?.superseded_by], last ? ['initiated', null] : ['superseded', chain[i + 1]], `request ${i}`);
       });
+      // GET kycliveness shows the last one, although the chain shares one timestamp.
+      const latest = await call(server.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token });
+      assert.deepEqual([latest.json['identification-id'], latest.json['kyc-status']], [made[29].identificationId, 'initiated']);
       // Their URLs answer as the chain says: only the last one opens.
       assert.equal((await fetch(made[0].identificationUrl)).status, 410);
       assert.equal((await fetch(made[28].identificationUrl)).status, 410);
