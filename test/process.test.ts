@@ -97,6 +97,36 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
   }
 });
 
+test('npm start: the SIGTERM a supervisor sends to npm reaches the server, which shuts down gracefully', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-npm-'));
+  // npm passes the signal to its script's shell; only `exec` in the script makes that shell the
+  // server itself (without it, the server kept running after npm had gone).
+  const npm = spawn('npm', ['start', '--silent'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '', KYCLIVE_ANALYZER: 'sandbox' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so that the test can clean up whatever it leaves
+  });
+  let out = '';
+  npm.stdout.on('data', (d) => { out += d; });
+  npm.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((r) => npm.on('exit', r));
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      const iv = setInterval(() => { const m = /^kyclive listening on (\S+)$/m.exec(out); if (m) { clearInterval(iv); resolve(m[1]); } }, 50);
+      npm.on('exit', (c) => { clearInterval(iv); reject(new Error(`npm start exited ${c}: ${out}`)); });
+    });
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    npm.kill('SIGTERM');
+    await exited;
+    assert.match(out, /shutting down/);
+    await assert.rejects(fetch(`${base}/healthz`), 'nothing listens any more');
+  } finally {
+    try { process.kill(-npm.pid!, 'SIGKILL'); } catch { /* the group is gone: all exited */ }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('split deployment on PostgreSQL: API with KYCLIVE_WORKER=0, jobs run by a separate `kyclive worker`', async (t) => {
   const { testDatabases } = await import('./helpers/databases.ts');
   const pgBackend = (await testDatabases()).find((b) => b.name === 'postgres')!;
