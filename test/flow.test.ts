@@ -17,6 +17,7 @@ import { startReceiver } from './helpers/webhook-receiver.ts';
 import { startS3 } from './helpers/s3.ts';
 import { initiateVerification, makeChallengeScript } from '../src/app/verifications/initiate-verification.ts';
 import { createInitiateBatcher } from '../src/app/verifications/initiate-batcher.ts';
+import type { KycError } from '../src/domain/errors.ts';
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
@@ -214,6 +215,23 @@ for (const backend of await testDatabases()) {
       assert.equal((await fetch(made[0].identificationUrl)).status, 410);
       assert.equal((await fetch(made[28].identificationUrl)).status, 410);
       assert.equal((await fetch(made[29].identificationUrl, { redirect: 'manual' })).status === 410, false);
+    });
+
+    test('a user whose liveness_missing is never known gets a 409 after three rounds, and no verification', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const userId = Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'k@example.com', firstname: 'K', lastname: 'L', birthday: '1990-01-01' } })).json.users[0].userId);
+      const deps = server.runtime.deps;
+      // Its fields keep changing under the batcher: before every flush, the stored value is reset.
+      let flushes = 0;
+      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: async (...a) => {
+        flushes++;
+        await deps.db.query('update users set liveness_missing = null where id = $1', [userId]);
+        return deps.db.prepared(...a);
+      } } }, makeChallengeScript);
+      await assert.rejects(submit({ clientId: creds.clientId, userId }), (e: KycError) => e.code === 'conflict' && e.param === 'userId');
+      assert.equal(flushes, 3);
+      assert.equal((await deps.db.query('select 1 from verifications where user_id = $1', [userId])).rowCount, 0);
     });
 
     test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {
