@@ -7,11 +7,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
+import { pgliteResult } from './pglite-result.ts';
 
 interface Reply { id: number; error?: { message: string; name: string; fields: Record<string, unknown> }; rows?: unknown[]; affectedRows?: number }
-
-// PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
-const result = <T>(r: Reply): QueryResult<T> => ({ rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows!.length) });
 
 export async function openPgliteThread(dataDir?: string): Promise<Db> {
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url));
@@ -41,7 +39,7 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     throw e;
   }
   const on = (tx?: number): Queryable => ({
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return result<T>(await call({ op: 'query', tx, sql, params })); },
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await call({ op: 'query', tx, sql, params })); },
     async exec(sql: string) { await call({ op: 'exec', tx, sql }); },
   });
   let txSeq = 0;
@@ -50,7 +48,7 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     kind: 'pglite',
     query: plain.query,
     exec: plain.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return result<T>(await call({ op: 'prepared', name, sql, params })); },
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await call({ op: 'prepared', name, sql, params })); },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });

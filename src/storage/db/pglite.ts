@@ -7,17 +7,15 @@
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
 import { preparedRunner } from './pglite-prepared.mjs';
+import { pgliteResult } from './pglite-result.ts';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same.
 const parsers = { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => v };
 
-// PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
-const result = <T>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<T> => ({ rows: r.rows as T[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) });
-
 function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>; exec: (sql: string) => Promise<unknown> }): Queryable {
   return {
     async exec(sql: string) { await q.exec(sql); },
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return result<T>(await q.query(sql, params)); },
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await q.query(sql, params)); },
   };
 }
 
@@ -30,7 +28,7 @@ export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | 
     raw: pg,
     query: q.query,
     exec: q.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return result<T>(await run(name, sql, params)); },
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await run(name, sql, params)); },
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
     close: () => pg.close(),
   };
