@@ -5,6 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,40 @@ for (const [how, open] of [['in process', openPglite], ['in a worker thread', op
     }
   });
 }
+
+// The embedded database skips zeroing new WAL segments (pglite-settings.mjs). What a killed
+// process had committed must still be there, also in a segment it had just started.
+test('an embedded database recovers what was committed when its process is killed, across a new WAL segment', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kyclive-db-'));
+  try {
+    const adapter = new URL('../../src/storage/db/pglite.ts', import.meta.url).href;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      const { openPglite } = await import(${JSON.stringify(adapter)});
+      const db = await openPglite(${JSON.stringify(dir)});
+      await db.exec('create table t (n int primary key)');
+      await db.query('insert into t values (1)');
+      const seg = async () => (await db.query('select pg_walfile_name(pg_current_wal_lsn()) as f')).rows[0].f;
+      const before = await seg();
+      await db.query('select pg_switch_wal()');
+      await db.query('insert into t values (2)');
+      const after = await seg();
+      const zero = (await db.query('show wal_init_zero')).rows[0].wal_init_zero;
+      console.log(JSON.stringify({ before, after, zero }));
+      process.kill(process.pid, 'SIGKILL');`], { encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    const seen = JSON.parse(child.stdout.trim());
+    assert.notEqual(seen.after, seen.before, 'the second row went to a new segment');
+    assert.equal(seen.zero, 'off');
+    const db = await openPglite(dir);
+    try {
+      assert.deepEqual((await db.query<{ n: number }>('select n from t order by n')).rows, [{ n: 1 }, { n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('PGlite in a worker thread: errors keep their SQLSTATE, values cross intact, a plain query waits for an open transaction', async () => {
   const db = await openPgliteThread();

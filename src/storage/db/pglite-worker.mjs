@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
 import { preparedRunner } from './pglite-prepared.mjs';
+import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same (pglite.ts).
 const parsers = { [types.INT8]: (v) => Number(v), [types.NUMERIC]: (v) => v };
@@ -28,7 +29,7 @@ parentPort.on('message', async (m) => {
   try {
     switch (m.op) {
       case 'open':
-        pg = await PGlite.create({ dataDir: m.dataDir, parsers });
+        pg = await PGlite.create({ dataDir: m.dataDir, parsers, startParams: PGLITE_START_PARAMS });
         prepared = preparedRunner(pg);
         return reply(m.id, {});
       case 'query': {

@@ -8,6 +8,7 @@ import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
 import { preparedRunner } from './pglite-prepared.mjs';
 import { pgliteResult } from './pglite-result.ts';
+import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same.
 const parsers = { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => v };
@@ -20,7 +21,7 @@ function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: u
 }
 
 export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | File } = {}): Promise<Db & { raw: PGlite }> {
-  const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir });
+  const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir, startParams: PGLITE_START_PARAMS });
   const q = wrap(pg);
   const run = preparedRunner(pg);
   return {
