@@ -208,6 +208,9 @@ for (const backend of await testDatabases()) {
         const last = i === chain.length - 1;
         assert.deepEqual([byId.get(id)?.state, byId.get(id)?.superseded_by], last ? ['initiated', null] : ['superseded', chain[i + 1]], `request ${i}`);
       });
+      // They were inserted in request order: seq, which finds a user's latest, follows the chain.
+      const order = await deps.db.query<{ id: string }>('select id from verifications where user_id = $1 order by seq', [Number(userId)]);
+      assert.deepEqual(order.rows.map((r) => r.id), chain);
       // GET kycliveness shows the last one, although the chain shares one timestamp.
       const latest = await call(server.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token });
       assert.deepEqual([latest.json['identification-id'], latest.json['kyc-status']], [made[29].identificationId, 'initiated']);

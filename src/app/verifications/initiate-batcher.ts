@@ -36,8 +36,8 @@ const MAX_ROUNDS = 3;
 
 const precondition = (missing: string[]) => new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, { param: missing[0], details: { missingFields: missing } });
 
-// The supersedable states are written into the SQL rather than passed as a parameter: the statement
-// is prepared, and a generic plan cannot use the partial live-verifications index for `= any($n)`.
+// The supersedable states are written into the SQL rather than passed as a parameter: they are
+// constants of the domain, and the planner estimates a literal list better than `= any($n)`.
 const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
   if (!/^[a-z_]+$/.test(s)) throw new Error(`unexpected state name ${s}`);
   return `'${s}'`;
@@ -45,29 +45,31 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 
 // One statement per flush. users.liveness_missing is missingLivenessFields() of the stored fields,
 // kept by the users repo (migration 0004): only users with nothing missing get a verification. For
-// every user of the batch, it mirrors transition('supersede') and transition('expire'): their
-// initiated verifications past expiry become expired, the other unfinished ones superseded by the
-// user's first request of the batch. A user's later requests in the same batch come in order, each
-// superseding the one before: those are inserted already superseded (next_id), as if each had
-// been its own flush, and only the last stays initiated.
+// every user of the batch, it mirrors transition('supersede') and transition('expire'): the user's
+// live verification, if any, becomes expired when it is initiated and past expiry, superseded by
+// the user's first request of the batch otherwise. A user's later requests in the same batch come
+// in order, each superseding the one before: those are inserted already superseded (next_id), as
+// if each had been its own flush, and only the last stays initiated.
+// A live verification is always its user's latest (by seq, migration 0006): each new one
+// supersedes it. So the probe reads one index entry, whatever the user's history, and no index
+// mentions the state, which leaves the supersede a HOT update. Rows are inserted in request order
+// (`order by ord`), so that seq follows the chain and the live one of a chain is the latest.
 // The plan is cached (prepared statement) and made from the statistics of its moment, which can
-// be far from the tables it then serves: after one user had been re-initiated a thousand times,
-// the planner believed the live verifications to be one row and joined the batch against all of
-// them, for each request (measured: 33 ms per request). So the statement leaves the planner one
-// sane shape, a probe per request: users and live verifications are read in lateral subqueries
-// that `offset 0` keeps from being flattened into joins, and the superseded row is re-read by
-// primary key, its state test written `(…) is true` so that the live index, whose predicate the
-// plain test matches, cannot be picked to scan them all. (On tables of a page or two the planner
-// may still scan; both adapters have the statement planned again every 2 s, for the tables'
-// current sizes: pglite-prepared.mjs, postgres.ts.)
+// be far from the tables it then serves (after one user had been re-initiated a thousand times, an
+// earlier form of this statement joined every batch against all the live verifications: 33 ms per
+// request). So the statement leaves the planner one sane shape, a probe per request: users and
+// the latest verification are read in lateral subqueries that `offset 0` and `limit 1` keep from
+// being flattened into joins, and the superseded row is re-read by primary key. (On tables of a
+// page or two the planner may still scan; both adapters have the statement planned again every
+// 2 s, for the tables' current sizes: pglite-prepared.mjs, postgres.ts.)
 // The state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved
 // on (processing → processed) is re-checked and left alone. The CTEs and the insert share one
 // snapshot, so the rows inserted here are not touched.
 export const INITIATE_SQL = `
   with q as (select * from unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[], $10::uuid[], $11::boolean[])
-               as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first)),
+               with ordinality as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first, ord)),
   found as (
-    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, u.fields, u.liveness_missing,
+    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, q.ord, u.fields, u.liveness_missing,
            u.method, coalesce(q.redirect_url, u.default_redirect_url, $7) as redirect_url
       from q cross join lateral (
         select u.fields, u.liveness_missing, c.verification_method as method, c.default_redirect_url
@@ -80,14 +82,14 @@ export const INITIATE_SQL = `
            superseded_by = case when v.state = 'initiated' and v.expires_at <= $9 then v.superseded_by else live.new_id end,
            updated_at = $9
       from (select w.id, r.id as new_id from ready r cross join lateral
-              (select id from verifications w where w.client_id = r.client_id and w.user_id = r.user_id and w.state in (${LIVE_STATES}) offset 0) w
-             where r.first) live
-     where v.id = live.id and (v.state in (${LIVE_STATES})) is true),
+              (select id, state from verifications w where w.user_id = r.user_id order by w.seq desc limit 1) w
+             where r.first and w.state in (${LIVE_STATES})) live
+     where v.id = live.id and v.state in (${LIVE_STATES})),
   created as (
     insert into verifications (id, client_id, user_id, method, state, superseded_by, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
     select id, client_id, user_id, method, case when next_id is null then 'initiated' else 'superseded' end, next_id, token_hash, redirect_url,
            case when method = 'certified' then challenges else '[]'::jsonb end, $8, $9, $9
-      from ready)
+      from ready order by ord)
   select id, liveness_missing as missing, case when liveness_missing is null then fields end as fields from found`;
 
 export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Challenge[]) {

@@ -46,13 +46,11 @@ function toVerification(r: Record<string, any>): Verification {
 }
 
 /**
- * The user's latest verification. A superseded one never is: another came after it. Saying so in
- * the query, rather than trusting created_at alone, matters because timestamps tie: requests
- * chained in one flush share theirs (initiate-batcher.ts), and two flushes can fall in the same
- * millisecond.
+ * The user's latest verification, by seq (insertion order, migration 0006): created_at ties within
+ * a chain written by one flush (initiate-batcher.ts) and between flushes in the same millisecond.
  */
 export async function findLatestForUser(q: Queryable, clientId: string, userId: number): Promise<Verification | null> {
-  const r = await q.query(`${SELECT} where client_id = $1 and user_id = $2 and superseded_by is null order by created_at desc, id desc limit 1`, [clientId, userId]);
+  const r = await q.query(`${SELECT} where user_id = $2 and client_id = $1 order by seq desc limit 1`, [clientId, userId]);
   return r.rows[0] ? toVerification(r.rows[0]) : null;
 }
 
