@@ -237,6 +237,29 @@ for (const backend of await testDatabases()) {
       assert.equal((await deps.db.query('select 1 from verifications where user_id = $1', [userId])).rowCount, 0);
     });
 
+    test('the next batch goes to the database before the previous one is answered', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const user = async () => Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'p@example.com', firstname: 'P', lastname: 'Q', birthday: '1990-01-01' } })).json.users[0].userId);
+      const [a, b] = [await user(), await user()];
+      const deps = server.runtime.deps;
+      const log: string[] = [];
+      let sent!: () => void;
+      const firstSent = new Promise<void>((r) => { sent = r; });
+      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: async (...args) => {
+        log.push(`statement for ${(args[2][2] as number[]).join(',')}`);
+        sent();
+        return deps.db.prepared(...args);
+      } } }, makeChallengeScript);
+      const first = submit({ clientId: creds.clientId, userId: a }).then(() => log.push(`answered ${a}`));
+      await firstSent;
+      const second = submit({ clientId: creds.clientId, userId: b }).then(() => log.push(`answered ${b}`));
+      await Promise.all([first, second]);
+      // Answering a batch takes the event loop a while (a response per request); the database
+      // works on the next batch meanwhile.
+      assert.deepEqual(log, [`statement for ${a}`, `statement for ${b}`, `answered ${a}`, `answered ${b}`]);
+    });
+
     test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);

@@ -96,7 +96,12 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
   let queue: Pending[] = [];
   let scheduled = false;
 
-  async function flush(batch: Pending[]): Promise<void> {
+  // `release` hands the database to the next batch. It is called as soon as this batch's statement
+  // has returned and before its requests are answered: answering them (serialising and writing
+  // each response) takes the event loop ~100 µs a request, and the next batch's statement runs on
+  // the database meanwhile instead of after (measured: the database thread sat idle 30 % of the
+  // time under load).
+  async function flush(batch: Pending[], release: () => void): Promise<void> {
     const now = deps.clock.now();
     const expiresAt = new Date(now.getTime() + deps.config.verificationTtlSeconds * 1000);
     // The verification method is the client's and is read in the statement, so every row carries a
@@ -117,13 +122,17 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     );
     const byId = new Map(found.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
+    const answers: (() => void)[] = [];
     for (const r of rows) {
       const f = byId.get(r.id);
-      if (!f) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
+      if (!f) answers.push(() => r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' })));
       else if (f.missing === null) unknown.push({ p: r.p, fields: f.fields ?? {} });
-      else if (f.missing.length) r.p.reject(precondition(f.missing));
-      else r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+      else if (f.missing.length) answers.push(() => r.p.reject(precondition(f.missing!)));
+      else answers.push(() => r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` }));
     }
+    // With users to send round again, the batch keeps its users until they are back in the queue.
+    if (unknown.length === 0) release();
+    for (const answer of answers) answer();
     if (unknown.length === 0) return;
     // Users whose liveness_missing is not known yet: compute it here, store it, and send the ready
     // ones through the next flush. Bounded, in case their fields keep changing meanwhile.
@@ -137,6 +146,7 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     // At the front: a later request for the same user is waiting in the queue, and it must still
     // supersede this one, not the other way round.
     queue = [...again, ...queue];
+    release();
   }
 
   // PGlite has one connection: one flush at a time. PostgreSQL overlaps a few, which keeps its
@@ -161,13 +171,17 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       queue = rest;
       inFlight++;
       for (const k of users) busyUsers.add(k);
-      flush(batch)
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        inFlight--;
+        for (const k of users) busyUsers.delete(k);
+        pump();
+      };
+      flush(batch, release)
         .catch((e) => { for (const p of batch) p.reject(e); })
-        .finally(() => {
-          inFlight--;
-          for (const k of users) busyUsers.delete(k);
-          pump();
-        });
+        .finally(release);
     }
   }
 
