@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AUTOVACUUM_RULE, maintenanceDue, runMaintenance, type TableActivity } from './maintenance.ts';
+import { AUTOVACUUM_RULE, CHECKPOINT_RULE, checkpointDue, maintenanceDue, runMaintenance, type TableActivity } from './maintenance.ts';
 import { migrate } from './migrate.ts';
 import { openPgliteThread } from './pglite-thread.ts';
 
@@ -58,6 +58,33 @@ test('on PGlite (no autovacuum of its own) a pass removes the dead tuples that u
     assert.equal(Number(after.dead), 0);
     assert.ok(after.vacuumed);
     assert.deepEqual((await runMaintenance(db, new Date())).filter((m) => m.table === 'users'), [], 'nothing left to do');
+  } finally {
+    await db.close();
+  }
+});
+
+test('checkpoints every 5 minutes, or sooner after 512 MB of WAL, as PostgreSQL\'s checkpointer does by default', () => {
+  assert.equal(checkpointDue({ seconds: 299, walBytes: 0 }), false);
+  assert.equal(checkpointDue({ seconds: 300, walBytes: 0 }), true);
+  assert.equal(checkpointDue({ seconds: 10, walBytes: CHECKPOINT_RULE.walBytes - 1 }), false);
+  assert.equal(checkpointDue({ seconds: 10, walBytes: CHECKPOINT_RULE.walBytes }), true);
+});
+
+test('on PGlite (no checkpointer of its own) a pass checkpoints when one is due, and not otherwise', async () => {
+  const db = await openPgliteThread();
+  try {
+    await migrate(db);
+    const checkpointLsn = async () => (await db.query<{ lsn: string }>('select checkpoint_lsn::text as lsn from pg_control_checkpoint()')).rows[0].lsn;
+    await db.query(`insert into clients (id, name, secret_hash, scopes) values ('c1', 'n', 'x', '{}')`);
+    await db.query(`insert into users (client_id) select 'c1' from generate_series(1, 2000)`);
+    const before = await checkpointLsn();
+    // Just written: neither 5 minutes nor 512 MB since the last checkpoint.
+    assert.deepEqual((await runMaintenance(db, new Date())).filter((m) => m.action === 'checkpoint'), []);
+    assert.equal(await checkpointLsn(), before);
+    // The rule scaled down to the WAL these inserts wrote.
+    const done = await runMaintenance(db, new Date(), { timeoutSeconds: 300, walBytes: 1 });
+    assert.deepEqual(done.filter((m) => m.action === 'checkpoint'), [{ action: 'checkpoint' }]);
+    assert.notEqual(await checkpointLsn(), before);
   } finally {
     await db.close();
   }
