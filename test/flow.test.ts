@@ -247,7 +247,7 @@ for (const backend of await testDatabases()) {
       let sent!: () => void;
       const firstSent = new Promise<void>((r) => { sent = r; });
       const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: async (...args) => {
-        log.push(`statement for ${(args[2][2] as number[]).join(',')}`);
+        log.push(`statement for ${(JSON.parse(args[2][0] as string) as { user_id: number }[]).map((r) => r.user_id).join(',')}`);
         sent();
         return deps.db.prepared(...args);
       } } }, makeChallengeScript);
