@@ -6,10 +6,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listMigrations, migrate } from '../../src/storage/db/migrate.ts';
+import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
 import { preparedRunner } from '../../src/storage/db/pglite-prepared.mjs';
@@ -56,6 +56,40 @@ for (const backend of [...await testDatabases(), inProcess]) {
         // The connection is usable after the failed transaction (PGlite has only one).
         assert.equal((await db.query('select 1 as one')).rows[0].one, 1);
       } finally {
+        await db.close();
+        await drop();
+      }
+    });
+
+    // Migration 0006 gives existing verifications a seq, by which a user's latest is found from then
+    // on: in creation order, and among rows that share a timestamp (a chain written by one flush)
+    // the live one last.
+    test('migration 0006 numbers existing verifications in creation order, the live one of a chain last', async () => {
+      const { db, drop } = await backend.open();
+      const upTo5 = mkdtempSync(join(tmpdir(), 'kyclive-migrations-'));
+      try {
+        for (const m of listMigrations().filter((m) => m.id <= 5)) copyFileSync(join(MIGRATIONS_DIR, `${m.name}.sql`), join(upTo5, `${m.name}.sql`));
+        await migrate(db, upTo5);
+        await db.query(`insert into clients (id, name, secret_hash, scopes) values ('c6', 'n', 'x', '{}')`);
+        const user = (await db.query<{ id: number }>(`insert into users (client_id, fields) values ('c6', '{}') returning id`)).rows[0].id;
+        const v = (n: number) => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
+        // Inserted out of order: the chain 2 → 3 → 1 shares a timestamp, and the live one, 1, has the
+        // smallest id; 9 is a day older.
+        await db.query(`insert into verifications (id, client_id, user_id, method, state, superseded_by, capture_token_hash, redirect_url, expires_at, created_at) values
+          ($2, 'c6', $1, 'liveness', 'initiated', null, 'h1', 'https://x.example/', $6::timestamptz + interval '7 days', $6),
+          ($3, 'c6', $1, 'liveness', 'superseded', $4, 'h2', 'https://x.example/', $6::timestamptz + interval '7 days', $6),
+          ($5, 'c6', $1, 'liveness', 'processed', null, 'h9', 'https://x.example/', $6::timestamptz + interval '6 days', $6::timestamptz - interval '1 day'),
+          ($4, 'c6', $1, 'liveness', 'superseded', $2, 'h3', 'https://x.example/', $6::timestamptz + interval '7 days', $6)`,
+        [user, v(1), v(2), v(3), v(9), new Date('2026-11-20T10:00:00Z')]);
+        assert.deepEqual(await migrate(db), [6]);
+        const order = await db.query<{ id: string }>('select id from verifications order by seq');
+        assert.deepEqual(order.rows.map((r) => r.id), [v(9), v(2), v(3), v(1)]);
+        const next = await db.query<{ id: string }>(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+          values ($2, 'c6', $1, 'liveness', 'initiated', 'h4', 'https://x.example/', now()) returning id`, [user, v(4)]);
+        assert.equal(next.rowCount, 1);
+        assert.deepEqual((await db.query<{ id: string }>('select id from verifications where user_id = $1 order by seq desc limit 1', [user])).rows, [{ id: v(4) }]);
+      } finally {
+        rmSync(upTo5, { recursive: true, force: true });
         await db.close();
         await drop();
       }
