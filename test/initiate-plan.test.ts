@@ -86,6 +86,13 @@ for (const backend of await testDatabases()) {
         const states = await db.query<{ id: string; state: string; superseded_by: string | null }>(`select id, state, superseded_by from verifications order by seq`);
         assert.deepEqual(states.rows, [{ id: first, state: 'superseded', superseded_by: second }, { id: second, state: 'initiated', superseded_by: null }]);
         assert.deepEqual({ upd: after.upd - before.upd, hot: after.hot - before.hot }, { upd: 1, hot: 1 });
+        // Two processes that initiate for Ada at the same moment each leave theirs live (neither
+        // sees the other's row): the next initiation supersedes both.
+        const racing = (await db.query<{ id: string }>(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+          values (gen_random_uuid(), $1, $2, 'liveness', 'initiated', 'racing', 'https://integrator.example/', now() + interval '1 hour') returning id`, [client.clientId, ada.id])).rows[0].id;
+        const third = await initiate();
+        const live = await db.query<{ id: string; superseded_by: string | null }>(`select id, superseded_by from verifications where id = any($1::uuid[])`, [[second, racing]]);
+        assert.deepEqual(live.rows.map((r) => r.superseded_by), [third, third]);
       } finally {
         await db.close();
         await drop();

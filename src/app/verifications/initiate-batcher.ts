@@ -51,8 +51,10 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // in order, each superseding the one before: those are inserted already superseded (next_id), as
 // if each had been its own flush, and only the last stays initiated.
 // A live verification is always its user's latest (by seq, migration 0006): each new one
-// supersedes it. So the probe reads one index entry, whatever the user's history, and no index
-// mentions the state, which leaves the supersede a HOT update. Rows are inserted in request order
+// supersedes it. So the probe reads the latest index entries, whatever the user's history, and no
+// index mentions the state, which leaves the supersede a HOT update. It reads two: two kyclive
+// processes on one PostgreSQL that initiate for the same user at the same moment do not see each
+// other's row, and both stay live; the next initiation then supersedes both. Rows are inserted in request order
 // (`order by ord`), so that seq follows the chain and the live one of a chain is the latest.
 // The plan is cached (prepared statement) and made from the statistics of its moment, which can
 // be far from the tables it then serves (after one user had been re-initiated a thousand times, an
@@ -89,7 +91,7 @@ export const INITIATE_SQL = `
            superseded_by = case when v.state = 'initiated' and v.expires_at <= $4 then v.superseded_by else live.new_id end,
            updated_at = $4
       from (select w.id, r.id as new_id from ready r cross join lateral
-              (select id, state from verifications w where w.user_id = r.user_id order by w.seq desc limit 1) w
+              (select id, state from verifications w where w.user_id = r.user_id order by w.seq desc limit 2) w
              where r.first and w.state in (${LIVE_STATES})) live
      where v.id = live.id and v.state in (${LIVE_STATES})),
   created as (
