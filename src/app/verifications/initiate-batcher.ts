@@ -54,13 +54,14 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // supersedes it. So the probe reads the latest index entries, whatever the user's history, and no
 // index mentions the state, which leaves the supersede a HOT update. It reads two: two kyclive
 // processes on one PostgreSQL that initiate for the same user at the same moment do not see each
-// other's row, and both stay live; the next initiation then supersedes both. Rows are inserted in request order
-// (`order by ord`), so that seq follows the chain and the live one of a chain is the latest.
+// other's row, and both stay live; the next initiation then supersedes both. Rows are inserted in
+// request order (`order by ord`), so that seq follows the chain and the live one of a chain is the
+// latest.
 // The plan is cached (prepared statement) and made from the statistics of its moment, which can
 // be far from the tables it then serves (after one user had been re-initiated a thousand times, an
 // earlier form of this statement joined every batch against all the live verifications: 33 ms per
 // request). So the statement leaves the planner one sane shape, a probe per request: users and
-// the latest verification are read in lateral subqueries that `offset 0` and `limit 1` keep from
+// the latest verifications are read in lateral subqueries that `offset 0` and `limit` keep from
 // being flattened into joins, and the superseded row is re-read by primary key. (On tables of a
 // page or two the planner may still scan; both adapters have the statement planned again every
 // 2 s, for the tables' current sizes: pglite-prepared.mjs, postgres.ts.)
@@ -132,18 +133,17 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       [JSON.stringify(records), deps.config.defaultRedirectUrl, expiresAt, now]);
     const byId = new Map(found.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
-    const answers: (() => void)[] = [];
     for (const r of rows) {
       const f = byId.get(r.id);
-      if (!f) answers.push(() => r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' })));
+      if (!f) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
       else if (f.missing === null) unknown.push({ p: r.p, fields: f.fields ?? {} });
-      else if (f.missing.length) answers.push(() => r.p.reject(precondition(f.missing!)));
-      else answers.push(() => r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` }));
+      else if (f.missing.length) r.p.reject(precondition(f.missing));
+      else r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
     }
-    // With users to send round again, the batch keeps its users until they are back in the queue.
-    if (unknown.length === 0) release();
-    for (const answer of answers) answer();
-    if (unknown.length === 0) return;
+    // The requests' handlers continue only once this synchronous code is done, so release() here
+    // still sends the next batch before any response is written. With users to send round again,
+    // the batch keeps its users until they are back in the queue.
+    if (unknown.length === 0) { release(); return; }
     // Users whose liveness_missing is not known yet: compute it here, store it, and send the ready
     // ones through the next flush. Bounded, in case their fields keep changing meanwhile.
     const missing = await storeLivenessMissing(deps.db, unknown.map((u) => ({ id: u.p.userId, fields: u.fields })));
