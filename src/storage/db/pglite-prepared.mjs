@@ -23,6 +23,41 @@ function concat(...parts) {
   return out;
 }
 
+// Bind, describe, execute and sync of one call, encoded into one buffer that every call reuses.
+// PGlite's serializer grows a fresh buffer by steps and copies it on each flush: about six copies
+// of every parameter, 48 kB of ArrayBuffers for POST kycliveness's 8 kB batch. Under load that
+// churn set off a full garbage collection of the database thread every half second ("external
+// memory pressure"), each pausing it 2-10 ms. Reusing the buffer is safe because PGlite consumes
+// its input synchronously, before execProtocol's promise is even returned.
+const DESCRIBE_EXECUTE_SYNC = Uint8Array.from([
+  0x44, 0, 0, 0, 6, 0x50, 0, // Describe the unnamed portal
+  0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0, // Execute it, all rows
+  0x53, 0, 0, 0, 4, // Sync
+]);
+let out = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** @param {string} name @param {(string | null)[]} values text-format values */
+function encodeBindExecute(name, values) {
+  let size = 1 + 4 + 1 + Buffer.byteLength(name) + 1 + 2 + 2 + 2;
+  for (const v of values) size += 4 + (v === null ? 0 : Buffer.byteLength(v));
+  if (out.length < size + DESCRIBE_EXECUTE_SYNC.length) out = Buffer.allocUnsafeSlow(Math.max(size + DESCRIBE_EXECUTE_SYNC.length, out.length * 2));
+  let at = 0;
+  out[at++] = 0x42; // Bind
+  out.writeInt32BE(size - 1, at); at += 4;
+  out[at++] = 0; // unnamed portal
+  at += out.write(name, at); out[at++] = 0;
+  out.writeInt16BE(0, at); at += 2; // every parameter in text format
+  out.writeInt16BE(values.length, at); at += 2;
+  for (const v of values) {
+    if (v === null) { out.writeInt32BE(-1, at); at += 4; continue; }
+    const n = out.write(v, at + 4);
+    out.writeInt32BE(n, at); at += 4 + n;
+  }
+  out.writeInt16BE(0, at); at += 2; // every result column in text format
+  out.set(DESCRIBE_EXECUTE_SYNC, at); at += DESCRIBE_EXECUTE_SYNC.length;
+  return out.subarray(0, at);
+}
+
 /** @param {import('@electric-sql/pglite').PGlite} pg */
 export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performance.now() } = {}) {
   const statements = new Map(); // name → { sql, types, at }
@@ -42,9 +77,11 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
       }
       // Serialised as query() does: the type's serializer, else the text form.
       const values = params.map((v, i) => (v === null || v === undefined ? null : (pg.serializers[st.types[i]] ?? String)(v)));
-      const r = await pg.execProtocol(concat(
-        serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync(),
-      ));
+      // Every serializer kyclive meets returns text (bytea as \x hex); anything else, such as
+      // bytes, takes PGlite's own serializer, which knows how to flag it.
+      const r = await pg.execProtocol(values.every((v) => v === null || typeof v === 'string')
+        ? encodeBindExecute(name, values)
+        : concat(serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()));
       const [res] = parse.parseResults(r.messages, pg.parsers);
       return { rows: res?.rows ?? [], affectedRows: res?.affectedRows ?? 0 };
     }));

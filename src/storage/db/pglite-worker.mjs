@@ -13,6 +13,7 @@ const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'sche
 
 let pg;
 let prepared;
+const sqlByName = new Map();
 /** Open transactions: id → { tx, finish(commit), endId } */
 const open = new Map();
 
@@ -37,7 +38,9 @@ parentPort.on('message', async (m) => {
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'prepared': {
-        const r = await prepared(m.name, m.sql, m.params);
+        // the SQL comes with a statement's first call only (pglite-thread.ts)
+        if (m.sql !== undefined) sqlByName.set(m.name, m.sql);
+        const r = await prepared(m.name, sqlByName.get(m.name), m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'exec':
