@@ -65,6 +65,14 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     assert.ok(logLines.length > 0, 'JSON logs');
     for (const l of logLines) JSON.parse(l);
     assert.ok(logLines.some((l) => /"reqId"/.test(l)), 'request ids in logs');
+    // one access line per request, when it completes, with the capture token masked
+    const access = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    assert.ok(!out.includes('incoming request'));
+    const opened = access.filter((l) => l.req?.url === '/identification/***');
+    assert.equal(opened.length, 1);
+    assert.equal(opened[0].res.statusCode, 200);
+    assert.equal(typeof opened[0].responseTime, 'number');
+    assert.equal(access.filter((l) => l.req?.method === 'POST' && /kycliveness$/.test(l.req.url)).length, 1);
     for (const secret of ['secret.person@example.com', 'Zyxwvut', 'Qponmlk', tok.access_token, url.split('/').pop()!]) {
       assert.ok(!out.includes(secret), `log leaks ${secret.slice(0, 12)}…`);
     }

@@ -9,7 +9,8 @@ import { createRuntime, ensureDemoClient } from './compose.ts';
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
-  // JSON logs; request bodies and headers are never logged (personal data, credentials).
+  // JSON logs, one line per request (app.ts); request bodies and headers are never logged
+  // (personal data, credentials).
   const logger = {
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
