@@ -18,6 +18,19 @@ import { startS3 } from './helpers/s3.ts';
 import { initiateVerification, makeChallengeScript } from '../src/app/verifications/initiate-verification.ts';
 import { createInitiateBatcher } from '../src/app/verifications/initiate-batcher.ts';
 import type { KycError } from '../src/domain/errors.ts';
+import type { Db, QueryResult } from '../src/app/ports.ts';
+
+/** db with `before` run ahead of each of the batcher's statements, whichever call it uses. */
+function beforeStatements(db: Db, before: () => Promise<void> | void): Db {
+  return {
+    ...db,
+    prepared: async <T,>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> => { await before(); return db.prepared<T>(name, sql, params); },
+    preparedBatch: db.preparedBatch && (async <T extends { id: string },>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>> => {
+      await before();
+      return db.preparedBatch!<T>(name, sql, batch, ids, params);
+    }),
+  };
+}
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
@@ -193,7 +206,7 @@ for (const backend of await testDatabases()) {
       const before = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification;
       const deps = server.runtime.deps;
       let statements = 0;
-      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: (...a) => { statements++; return deps.db.prepared(...a); } } }, makeChallengeScript);
+      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, () => { statements++; }) }, makeChallengeScript);
       // Submitted together, in this order: what an integrator's retry loop, or a load test on one
       // user, sends. Each supersedes the one before, exactly as if they had come one by one, but
       // they are not made to wait for one another: one statement for all.
@@ -227,11 +240,10 @@ for (const backend of await testDatabases()) {
       const deps = server.runtime.deps;
       // Its fields keep changing under the batcher: before every flush, the stored value is reset.
       let flushes = 0;
-      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: async (...a) => {
+      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, async () => {
         flushes++;
         await deps.db.query('update users set liveness_missing = null where id = $1', [userId]);
-        return deps.db.prepared(...a);
-      } } }, makeChallengeScript);
+      }) }, makeChallengeScript);
       await assert.rejects(submit({ clientId: creds.clientId, userId }), (e: KycError) => e.code === 'conflict' && e.param === 'userId');
       assert.equal(flushes, 3);
       assert.equal((await deps.db.query('select 1 from verifications where user_id = $1', [userId])).rowCount, 0);
@@ -246,11 +258,10 @@ for (const backend of await testDatabases()) {
       let statements = 0;
       let sent!: () => void;
       const firstSent = new Promise<void>((r) => { sent = r; });
-      const submit = createInitiateBatcher({ ...deps, db: { ...deps.db, prepared: async (...args) => {
+      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, () => {
         log.push(`statement ${++statements}`);
         sent();
-        return deps.db.prepared(...args);
-      } } }, makeChallengeScript);
+      }) }, makeChallengeScript);
       const first = submit({ clientId: creds.clientId, userId }).then(() => log.push('first answered'));
       await firstSent;
       // The same user: the second request waits for the first batch to release it, whatever the
@@ -260,6 +271,36 @@ for (const backend of await testDatabases()) {
       // Answering a batch takes the event loop a while (a response per request); the database
       // works on the next batch meanwhile.
       assert.deepEqual(log, ['statement 1', 'statement 2', 'first answered', 'second answered']);
+    });
+
+    test('batches of different users go to the database without waiting for one another', async () => {
+      const creds = await server.newClient();
+      const token = await server.token(creds);
+      const user = async (n: string) => Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: `${n}@example.com`, firstname: n, lastname: 'R', birthday: '1990-01-01' } })).json.users[0].userId);
+      const [a, b] = [await user('ra'), await user('rb')];
+      const deps = server.runtime.deps;
+      // The first batch is held on its way to the database until the second batch has been sent.
+      let statements = 0;
+      let firstSent!: () => void;
+      let secondSent!: () => void;
+      let letFirstGo!: () => void;
+      const first = new Promise<void>((r) => { firstSent = r; });
+      const second = new Promise<void>((r) => { secondSent = r; });
+      const held = new Promise<void>((r) => { letFirstGo = r; });
+      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, async () => {
+        if (++statements === 1) { firstSent(); await held; } else secondSent();
+      }) }, makeChallengeScript);
+      const answers = [submit({ clientId: creds.clientId, userId: a })];
+      await first;
+      answers.push(submit({ clientId: creds.clientId, userId: b }));
+      // PostgreSQL overlaps batches on its pool; the embedded database's thread takes them as they
+      // come and joins those that queue while it is busy (preparedBatch).
+      const overlapped = await Promise.race([second.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+      letFirstGo();
+      await Promise.all(answers);
+      assert.equal(overlapped, true);
+      const live = await deps.db.query<{ user_id: number }>(`select user_id from verifications where user_id = any($1::bigint[]) and state = 'initiated' order by user_id`, [[a, b]]);
+      assert.deepEqual(live.rows.map((r) => Number(r.user_id)), [a, b]);
     });
 
     test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {

@@ -10,21 +10,25 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../src/app/ports.ts';
-import { INITIATE_SQL } from '../src/app/verifications/initiate-batcher.ts';
+import { INITIATE_SQL, type InitiateRecord } from '../src/app/verifications/initiate-batcher.ts';
 import { createClient } from '../src/app/clients/create-client.ts';
 import { insertUser } from '../src/storage/db/repo/users.ts';
 import { migrate } from '../src/storage/db/migrate.ts';
 import { testDatabases } from './helpers/databases.ts';
 
 const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+/** One row of INITIATE_SQL's batch: a user's only request in it, made now, valid an hour. */
+const record = (clientId: string, userId: number, id: string = randomUUID()): InitiateRecord => ({
+  id, client_id: clientId, user_id: userId, token_hash: randomUUID(), redirect_url: null, challenges: [], next_id: null, first: true,
+  at: new Date(), expires_at: new Date(Date.now() + 3600_000),
+});
 
 async function genericPlan(db: Db, clientId: string, userId: number): Promise<string> {
   return db.transaction(async (tx) => {
     await tx.exec('set local plan_cache_mode = force_generic_plan');
-    await tx.exec(`prepare initiate_plan (json, text, timestamptz, timestamptz) as ${INITIATE_SQL}`);
-    const now = lit(new Date().toISOString());
-    const batch = lit(JSON.stringify([{ id: randomUUID(), client_id: clientId, user_id: userId, token_hash: 'h', redirect_url: null, challenges: [], next_id: null, first: true }]));
-    const r = await tx.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute initiate_plan(${batch}, 'https://integrator.example/done', ${now}, ${now})`);
+    await tx.exec(`prepare initiate_plan (json, text) as ${INITIATE_SQL}`);
+    const batch = lit(JSON.stringify([record(clientId, userId)]));
+    const r = await tx.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute initiate_plan(${batch}, 'https://integrator.example/done')`);
     await tx.exec('deallocate initiate_plan');
     return r.rows.map((x) => x['QUERY PLAN']).join('\n');
   });
@@ -71,8 +75,7 @@ for (const backend of await testDatabases()) {
         const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
         const initiate = async () => {
           const id = randomUUID();
-          const batch = [{ id, client_id: client.clientId, user_id: ada.id, token_hash: randomUUID(), redirect_url: null, challenges: [], next_id: null, first: true }];
-          await db.query(INITIATE_SQL, [JSON.stringify(batch), 'https://integrator.example/done', new Date(Date.now() + 3600_000), new Date()]);
+          await db.query(INITIATE_SQL, [JSON.stringify([record(client.clientId, ada.id, id)]), 'https://integrator.example/done']);
           return id;
         };
         const stats = async () => {
@@ -111,8 +114,7 @@ for (const backend of await testDatabases()) {
         const client = await createClient(db, { name: 'generic', scopes: ['read_write'] });
         const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
         for (let i = 0; i < 12; i++) {
-          const batch = [{ id: randomUUID(), client_id: client.clientId, user_id: ada.id, token_hash: randomUUID(), redirect_url: null, challenges: [], next_id: null, first: true }];
-          await db.prepared('initiate_verifications', INITIATE_SQL, [JSON.stringify(batch), 'https://integrator.example/done', new Date(Date.now() + 3600_000), new Date()]);
+          await db.prepared('initiate_verifications', INITIATE_SQL, [JSON.stringify([record(client.clientId, ada.id)]), 'https://integrator.example/done']);
         }
         const r = await db.query<{ generic: number; custom: number }>(`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'initiate_verifications'`);
         // PostgreSQL's plan cache makes five custom plans before it compares.

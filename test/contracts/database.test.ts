@@ -3,9 +3,10 @@
  * rowCount means the same thing, transactions roll back on error, and an embedded database
  * survives close and reopen. Also the embedded server's adapter, PGlite in a worker thread.
  */
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,9 +189,13 @@ test('an embedded database recovers what was committed when its process is kille
   }
 });
 
-test('PGlite in a worker thread: errors keep their SQLSTATE, values cross intact, a plain query waits for an open transaction', async () => {
-  const db = await openPgliteThread();
-  try {
+describe('PGlite in a worker thread', () => {
+  // one database for these tests: opening one takes seconds
+  let db: Awaited<ReturnType<typeof openPgliteThread>>;
+  before(async () => { db = await openPgliteThread(); });
+  after(async () => { await db.close(); });
+
+  test('errors keep their SQLSTATE, values cross intact, a plain query waits for an open transaction', async () => {
     await db.exec('create table t (id int primary key, at timestamptz, bytes bytea, doc jsonb)');
     const at = new Date('2026-11-26T10:00:00.123Z');
     await db.query('insert into t values ($1, $2, $3, $4)', [1, at, Buffer.from([0, 1, 254, 255]), { a: [1, 'x'] }]);
@@ -215,9 +220,38 @@ test('PGlite in a worker thread: errors keep their SQLSTATE, values cross intact
     assert.deepEqual((await db.prepared('named', 'select 1 as n', [])).rows, [{ n: 1 }]);
     assert.deepEqual((await db.prepared('named', 'select 1 as n', [])).rows, [{ n: 1 }]);
     assert.deepEqual((await db.prepared('named', 'select $1::int + 1 as n', [1])).rows, [{ n: 2 }]);
-  } finally {
-    await db.close();
-  }
+  });
+
+  test('preparedBatch joins the calls that queue while the database is busy, each getting its own rows', async () => {
+    await db.exec('create table b (n serial primary key, id uuid not null unique, tag text not null)');
+    // one row per element of the batch, numbered in the order they are inserted; txid tells which
+    // statement (each is its own transaction) did it
+    const sql = `with ins as (insert into b (id, tag) select x.id, $2 from rows from (json_to_recordset($1::json) as (id uuid)) with ordinality as x(id, ord) order by ord returning id, n)
+                 select id, n, txid_current()::text as tx from ins`;
+    const ids = (k: number) => Array.from({ length: k }, () => randomUUID());
+    const call = (batchIds: string[], tag = 'a') => db.preparedBatch!<{ id: string; n: number; tx: string }>('b_insert', sql, JSON.stringify(batchIds.map((id) => ({ id }))), batchIds, [tag]);
+    // busy: the calls sent meanwhile queue behind this
+    const busy = db.query('select pg_sleep(0.1)');
+    const groups = [ids(2), ids(1), ids(3)];
+    const other = ids(1);
+    const results = await Promise.all([...groups.map((g) => call(g)), call(other, 'b')]);
+    await busy;
+    groups.forEach((g, i) => assert.deepEqual(results[i].rows.map((r) => r.id), g, `call ${i} gets its own rows`));
+    assert.equal(new Set(results.slice(0, 3).flatMap((r) => r.rows.map((x) => x.tx))).size, 1, 'the three calls ran as one statement');
+    assert.notEqual(results[3].rows[0].tx, results[0].rows[0].tx, 'other parameters: a statement of its own');
+    assert.deepEqual(results.slice(0, 3).flatMap((r) => r.rows.map((x) => x.n)), [1, 2, 3, 4, 5, 6], 'in call order');
+    // a call whose rows make the joined statement fail fails alone, and the others' rows are in
+    const dup = ids(1);
+    const busy2 = db.query('select pg_sleep(0.1)');
+    const [ok1, bad, ok2] = await Promise.allSettled([call(ids(1)), call([...dup, groups[0][0]]), call(dup)]);
+    await busy2;
+    assert.equal(ok1.status, 'fulfilled');
+    assert.equal(bad.status, 'rejected');
+    assert.equal((bad as PromiseRejectedResult).reason.code, '23505');
+    assert.equal(ok2.status, 'fulfilled');
+    assert.equal((await db.query('select count(*)::int as c from b where id = $1', [dup[0]])).rows[0].c, 1);
+    await assert.rejects(db.preparedBatch!('b_insert', sql, ' []', [], ['a']), /JSON array/);
+  });
 });
 
 test('PGlite prepared statements encode their parameters into one reused buffer: every value arrives intact, and a call allocates no copies of them', async () => {

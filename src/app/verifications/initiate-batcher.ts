@@ -18,6 +18,23 @@ export interface Initiated {
   identificationUrl: string;
 }
 
+/** One row of INITIATE_SQL's $1. Each carries its own clock reading: the embedded database's
+ * thread may run the batches of several flushes as one statement (Db.preparedBatch). */
+export interface InitiateRecord {
+  id: string;
+  client_id: string;
+  user_id: number;
+  token_hash: string;
+  redirect_url: string | null;
+  challenges: Challenge[];
+  /** the request of the same user that follows this one in the batch, which supersedes it */
+  next_id: string | null;
+  /** the user's first request in the batch: it supersedes the user's live verification */
+  first: boolean;
+  at: Date;
+  expires_at: Date;
+}
+
 export interface InitiateRequest {
   clientId: string;
   userId: number;
@@ -76,10 +93,10 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // snapshot, so the rows inserted here are not touched.
 export const INITIATE_SQL = `
   with q as (select * from rows from (json_to_recordset($1::json) as (id uuid, client_id text, user_id bigint, token_hash text,
-                 redirect_url text, challenges jsonb, next_id uuid, first boolean))
-               with ordinality as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first, ord)),
+                 redirect_url text, challenges jsonb, next_id uuid, first boolean, at timestamptz, expires_at timestamptz))
+               with ordinality as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first, at, expires_at, ord)),
   found as (
-    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, q.ord, u.fields, u.liveness_missing,
+    select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, q.at, q.expires_at, q.ord, u.fields, u.liveness_missing,
            u.method, coalesce(q.redirect_url, u.default_redirect_url, $2) as redirect_url
       from q cross join lateral (
         select u.fields, u.liveness_missing, c.verification_method as method, c.default_redirect_url
@@ -88,17 +105,17 @@ export const INITIATE_SQL = `
   ready as (select * from found where liveness_missing = '{}'),
   ended as (
     update verifications v
-       set state = case when v.state = 'initiated' and v.expires_at <= $4 then 'expired' else 'superseded' end,
-           superseded_by = case when v.state = 'initiated' and v.expires_at <= $4 then v.superseded_by else live.new_id end,
-           updated_at = $4
-      from (select w.id, r.id as new_id from ready r cross join lateral
+       set state = case when v.state = 'initiated' and v.expires_at <= live.at then 'expired' else 'superseded' end,
+           superseded_by = case when v.state = 'initiated' and v.expires_at <= live.at then v.superseded_by else live.new_id end,
+           updated_at = live.at
+      from (select w.id, r.id as new_id, r.at from ready r cross join lateral
               (select id, state from verifications w where w.user_id = r.user_id order by w.seq desc limit 2) w
              where r.first and w.state in (${LIVE_STATES})) live
      where v.id = live.id and v.state in (${LIVE_STATES})),
   created as (
     insert into verifications (id, client_id, user_id, method, state, superseded_by, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
     select id, client_id, user_id, method, case when next_id is null then 'initiated' else 'superseded' end, next_id, token_hash, redirect_url,
-           case when method = 'certified' then challenges else '[]'::jsonb end, $3, $4, $4
+           case when method = 'certified' then challenges else '[]'::jsonb end, expires_at, at, at
       from ready order by ord)
   select id, liveness_missing as missing, case when liveness_missing is null then fields end as fields from found`;
 
@@ -125,12 +142,16 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       if (prev) { prev.next = r.id; r.first = false; }
       last.set(k, r);
     }
-    const records = rows.map((r) => ({
+    const records: InitiateRecord[] = rows.map((r) => ({
       id: r.id, client_id: r.p.clientId, user_id: r.p.userId, token_hash: sha256Hex(r.token), redirect_url: r.p.redirectUrl ?? null,
-      challenges: makeChallenges(), next_id: r.next, first: r.first,
+      challenges: makeChallenges(), next_id: r.next, first: r.first, at: now, expires_at: expiresAt,
     }));
-    const found = await deps.db.prepared<{ id: string; missing: string[] | null; fields: Record<string, string> | null }>('initiate_verifications', INITIATE_SQL,
-      [JSON.stringify(records), deps.config.defaultRedirectUrl, expiresAt, now]);
+    type Found = { id: string; missing: string[] | null; fields: Record<string, string> | null };
+    const batchJson = JSON.stringify(records);
+    const params = [deps.config.defaultRedirectUrl];
+    const found = deps.db.preparedBatch
+      ? await deps.db.preparedBatch<Found>('initiate_verifications', INITIATE_SQL, batchJson, records.map((r) => r.id), params)
+      : await deps.db.prepared<Found>('initiate_verifications', INITIATE_SQL, [batchJson, ...params]);
     const byId = new Map(found.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
     for (const r of rows) {
@@ -159,10 +180,14 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     release();
   }
 
-  // PGlite has one connection: one flush at a time. PostgreSQL overlaps a few, which keeps its
-  // pool busy while one batch waits for its commit; a user is never in two batches in flight, so a
-  // later request still supersedes an earlier one.
-  const maxInFlight = deps.db.kind === 'postgres' ? 4 : 1;
+  // A user is never in two batches in flight, so a later request still supersedes an earlier one.
+  // PostgreSQL overlaps a few batches, which keeps its pool busy while one waits for its commit.
+  // The embedded database runs one statement at a time: in its thread, batches are sent as they
+  // form and the thread joins those that queued while it was busy (preparedBatch), so its next
+  // statement starts as soon as one ends. Waiting for a batch to come back before sending the next
+  // left the database idle for the two crossings between the threads, which were a third of each
+  // round trip (1.2 of 3.7 ms under load). In process (pglite.ts), one flush at a time.
+  const maxInFlight = deps.db.kind === 'postgres' ? 4 : deps.db.preparedBatch ? 64 : 1;
   let inFlight = 0;
   const busyUsers = new Set<string>();
 

@@ -56,6 +56,13 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
       if (fresh) sentSql.set(name, sql);
       return pgliteResult<T>(await call({ op: 'prepared', name, sql: fresh ? sql : undefined, params }));
     },
+    async preparedBatch<T extends { id: string }>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>> {
+      // the thread joins batches by their text: a JSON array, nothing around it
+      if (!batch.startsWith('[') || !batch.endsWith(']')) throw new Error('preparedBatch: the batch must be a JSON array');
+      const fresh = sentSql.get(name) !== sql;
+      if (fresh) sentSql.set(name, sql);
+      return pgliteResult<T>(await call({ op: 'batch', name, sql: fresh ? sql : undefined, batch, ids, params }));
+    },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });

@@ -26,6 +26,56 @@ const target = (tx) => {
   return t.tx;
 };
 
+// Group commit for Db.preparedBatch (see ports.ts). Calls wait for the next turn of this thread's
+// event loop, which delivers every message that arrived while a statement ran: those with the
+// same statement and parameters then run as one, their JSON arrays joined in arrival order.
+const MAX_JOINED_IDS = 1000;
+const batches = [];
+let batchesScheduled = false;
+function scheduleBatches() {
+  if (batchesScheduled || batches.length === 0) return;
+  batchesScheduled = true;
+  setImmediate(async () => {
+    batchesScheduled = false;
+    const first = batches[0];
+    const key = JSON.stringify(first.params);
+    let n = 1;
+    let ids = first.ids.length;
+    while (n < batches.length && batches[n].name === first.name && ids + batches[n].ids.length <= MAX_JOINED_IDS && JSON.stringify(batches[n].params) === key) {
+      ids += batches[n].ids.length;
+      n++;
+    }
+    await runJoined(batches.splice(0, n));
+    scheduleBatches();
+  });
+}
+
+async function runJoined(calls) {
+  const { name, params } = calls[0];
+  if (calls.length === 1) {
+    try {
+      const r = await prepared(name, sqlByName.get(name), [calls[0].batch, ...params]);
+      reply(calls[0].id, { rows: r.rows, affectedRows: 0 });
+    } catch (e) {
+      reply(calls[0].id, { error: errorOf(e) });
+    }
+    return;
+  }
+  let r;
+  try {
+    r = await prepared(name, sqlByName.get(name), [`[${calls.map((c) => c.batch.slice(1, -1)).filter((x) => x).join(',')}]`, ...params]);
+  } catch {
+    // so that a call fails for its own rows only
+    for (const c of calls) await runJoined([c]);
+    return;
+  }
+  const owner = new Map();
+  for (const c of calls) for (const id of c.ids) owner.set(id, c);
+  const rows = new Map(calls.map((c) => [c, []]));
+  for (const row of r.rows) rows.get(owner.get(row.id))?.push(row);
+  for (const c of calls) reply(c.id, { rows: rows.get(c), affectedRows: 0 });
+}
+
 parentPort.on('message', async (m) => {
   try {
     switch (m.op) {
@@ -43,6 +93,12 @@ parentPort.on('message', async (m) => {
         const r = await prepared(m.name, sqlByName.get(m.name), m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
+      case 'batch':
+        // the SQL comes with a statement's first call only (pglite-thread.ts)
+        if (m.sql !== undefined) sqlByName.set(m.name, m.sql);
+        batches.push(m);
+        scheduleBatches();
+        return;
       case 'exec':
         await target(m.tx).exec(m.sql);
         return reply(m.id, {});
