@@ -68,6 +68,7 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     // one access line per request, when it completes, with the capture token masked
     const access = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
     assert.ok(!out.includes('incoming request'));
+    assert.doesNotMatch(out, /Deprecation|Warning:/, 'no warnings at start or under use');
     const opened = access.filter((l) => l.req?.url === '/identification/***');
     assert.equal(opened.length, 1);
     assert.equal(opened[0].res.statusCode, 200);
