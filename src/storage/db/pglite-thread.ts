@@ -44,24 +44,25 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
   });
   let txSeq = 0;
   const plain = on();
+  // The thread keeps each named statement's SQL: it is sent again only when it changes. POST
+  // kycliveness's is 3.5 kB, which was copied on both sides of every flush.
   const sentSql = new Map<string, string>();
+  const unlessSent = (name: string, sql: string): string | undefined => {
+    if (sentSql.get(name) === sql) return undefined;
+    sentSql.set(name, sql);
+    return sql;
+  };
   return {
     kind: 'pglite',
     query: plain.query,
     exec: plain.exec,
     async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
-      // The thread keeps each statement's SQL: sent again only when it changes. POST kycliveness's
-      // is 3.5 kB, copied on both sides of every flush.
-      const fresh = sentSql.get(name) !== sql;
-      if (fresh) sentSql.set(name, sql);
-      return pgliteResult<T>(await call({ op: 'prepared', name, sql: fresh ? sql : undefined, params }));
+      return pgliteResult<T>(await call({ op: 'prepared', name, sql: unlessSent(name, sql), params }));
     },
     async preparedBatch<T extends { id: string }>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>> {
       // the thread joins batches by their text: a JSON array, nothing around it
       if (!batch.startsWith('[') || !batch.endsWith(']')) throw new Error('preparedBatch: the batch must be a JSON array');
-      const fresh = sentSql.get(name) !== sql;
-      if (fresh) sentSql.set(name, sql);
-      return pgliteResult<T>(await call({ op: 'batch', name, sql: fresh ? sql : undefined, batch, ids, params }));
+      return pgliteResult<T>(await call({ op: 'batch', name, sql: unlessSent(name, sql), batch, ids, params }));
     },
     async transaction(fn) {
       const tx = ++txSeq;

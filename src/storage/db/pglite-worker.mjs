@@ -14,6 +14,11 @@ const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'sche
 let pg;
 let prepared;
 const sqlByName = new Map();
+/** A named statement's SQL, which comes with its first call only (pglite-thread.ts). */
+function sqlOf(m) {
+  if (m.sql !== undefined) sqlByName.set(m.name, m.sql);
+  return sqlByName.get(m.name);
+}
 /** Open transactions: id → { tx, finish(commit), endId } */
 const open = new Map();
 
@@ -51,20 +56,12 @@ function scheduleBatches() {
 }
 
 async function runJoined(calls) {
-  const { name, params } = calls[0];
-  if (calls.length === 1) {
-    try {
-      const r = await prepared(name, sqlByName.get(name), [calls[0].batch, ...params]);
-      reply(calls[0].id, { rows: r.rows, affectedRows: 0 });
-    } catch (e) {
-      reply(calls[0].id, { error: errorOf(e) });
-    }
-    return;
-  }
+  const { name, sql, params } = calls[0];
   let r;
   try {
-    r = await prepared(name, sqlByName.get(name), [`[${calls.map((c) => c.batch.slice(1, -1)).filter((x) => x).join(',')}]`, ...params]);
-  } catch {
+    r = await prepared(name, sql, [calls.length === 1 ? calls[0].batch : `[${calls.map((c) => c.batch.slice(1, -1)).filter((x) => x).join(',')}]`, ...params]);
+  } catch (e) {
+    if (calls.length === 1) return reply(calls[0].id, { error: errorOf(e) });
     // so that a call fails for its own rows only
     for (const c of calls) await runJoined([c]);
     return;
@@ -88,15 +85,11 @@ parentPort.on('message', async (m) => {
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'prepared': {
-        // the SQL comes with a statement's first call only (pglite-thread.ts)
-        if (m.sql !== undefined) sqlByName.set(m.name, m.sql);
-        const r = await prepared(m.name, sqlByName.get(m.name), m.params);
+        const r = await prepared(m.name, sqlOf(m), m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'batch':
-        // the SQL comes with a statement's first call only (pglite-thread.ts)
-        if (m.sql !== undefined) sqlByName.set(m.name, m.sql);
-        batches.push(m);
+        batches.push({ ...m, sql: sqlOf(m) });
         scheduleBatches();
         return;
       case 'exec':
