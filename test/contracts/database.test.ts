@@ -39,13 +39,27 @@ for (const backend of [...await testDatabases(), inProcess]) {
         assert.equal((await db.query(`update clients set name = name where id in ('c1', 'c2')`)).rowCount, 2);
         assert.equal((await db.query(`delete from clients where id = 'none'`)).rowCount, 0);
 
-        // Schema: a verification's user belongs to the verification's client (migration 0005).
+        // Schema: a verification's user belongs to the verification's client (migrations 0005, 0007),
+        // whichever side would break it.
         const user = (await db.query<{ id: number }>(`insert into users (client_id) values ('c2') returning id`)).rows[0].id;
-        const verification = (client: string, id: string) => db.query(
+        const other = (await db.query<{ id: number }>(`insert into users (client_id) values ('c1') returning id`)).rows[0].id;
+        const verification = (client: string, ...ids: string[]) => db.query(
           `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
-           values ($1, $2, $3, 'liveness', 'initiated', $4, 'https://x.example/', now())`, [id, client, user, id]);
-        await assert.rejects(verification('c1', '00000000-0000-4000-8000-00000000000a'), (e: Error & { code?: string }) => e.code === '23503');
-        assert.equal((await verification('c2', '00000000-0000-4000-8000-00000000000b')).rowCount, 1);
+           select id, $1, $2, 'liveness', 'initiated', id::text, 'https://x.example/', now() from unnest($3::uuid[]) as id`, [client, user, ids]);
+        const brokenKey = (e: Error & { code?: string }) => e.code === '23503';
+        await assert.rejects(verification('c1', '00000000-0000-4000-8000-00000000000a'), brokenKey);
+        // one wrong row of many: the statement writes none
+        await assert.rejects(db.query(
+          `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
+           values ('00000000-0000-4000-8000-00000000000c', 'c2', $1, 'liveness', 'initiated', 'c', 'https://x.example/', now()),
+                  ('00000000-0000-4000-8000-00000000000d', 'c2', 999999999, 'liveness', 'initiated', 'd', 'https://x.example/', now())`, [user]), brokenKey);
+        assert.equal((await db.query('select 1 from verifications')).rowCount, 0);
+        assert.equal((await verification('c2', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000e')).rowCount, 2);
+        await assert.rejects(db.query(`update verifications set user_id = $1, client_id = 'c1'`, [other]), brokenKey);
+        await assert.rejects(db.query('delete from users where id = $1', [user]), brokenKey);
+        await assert.rejects(db.query(`update users set client_id = 'c1' where id = $1`, [user]), brokenKey);
+        assert.equal((await db.query(`update verifications set state = 'superseded', client_id = 'c2'`)).rowCount, 2);
+        assert.equal((await db.query(`select 1 from users where client_id = 'c2' and id = $1`, [user])).rowCount, 1);
         await db.query('delete from verifications');
         await db.query('delete from users');
 
@@ -82,7 +96,7 @@ for (const backend of [...await testDatabases(), inProcess]) {
           ($5, 'c6', $1, 'liveness', 'processed', null, 'h9', 'https://x.example/', $6::timestamptz + interval '6 days', $6::timestamptz - interval '1 day'),
           ($4, 'c6', $1, 'liveness', 'superseded', $2, 'h3', 'https://x.example/', $6::timestamptz + interval '7 days', $6)`,
         [user, v(1), v(2), v(3), v(9), new Date('2026-11-20T10:00:00Z')]);
-        assert.deepEqual(await migrate(db), [6]);
+        assert.deepEqual(await migrate(db), listMigrations().filter((m) => m.id > 5).map((m) => m.id));
         const order = await db.query<{ id: string }>('select id from verifications order by seq');
         assert.deepEqual(order.rows.map((r) => r.id), [v(9), v(2), v(3), v(1)]);
         const next = await db.query<{ id: string }>(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
