@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
-import { preparedRunner } from '../../src/storage/db/pglite-prepared.mjs';
+import { autoPrepared, preparedRunner } from '../../src/storage/db/pglite-prepared.mjs';
 import { openPostgres } from '../../src/storage/db/postgres.ts';
 import { testDatabases } from '../helpers/databases.ts';
 
@@ -316,6 +316,35 @@ test('PGlite prepared statements are planned again once they are replanAfterMs o
     const r = await run('grow', 'select count(*)::int as n from t where id > $1', [0]);
     assert.deepEqual(r.rows, [{ n: 1000 }]);
     assert.equal(await executions(), 1, 'parsed and planned anew');
+  } finally {
+    await db.close();
+  }
+});
+
+test('PGlite plain queries run as named statements: one per SQL text, bounded, parsed again when a migration changes their columns', async () => {
+  const db = await openPglite();
+  try {
+    const run = preparedRunner(db.raw);
+    const query = autoPrepared(db.raw, run, { maxStatements: 3 });
+    const autoStatements = async () => (await db.raw.query<{ name: string; n: number }>(
+      `select name, (generic_plans + custom_plans)::int as n from pg_prepared_statements where name like 'auto\\_%' order by name`)).rows;
+    await db.exec('create table t (id int primary key, v text)');
+    assert.deepEqual(await query('insert into t values ($1, $2), ($3, $4)', [1, 'a', 2, null]), { rows: [], affectedRows: 2 });
+    for (let i = 0; i < 3; i++) assert.deepEqual((await query('select * from t where id >= $1 order by id', [1])).rows, [{ id: 1, v: 'a' }, { id: 2, v: null }]);
+    assert.deepEqual((await autoStatements()).map((s) => s.n), [1, 3], 'the insert once, the select three times, each one statement');
+    // the table gains a column: the cached `select *` would now return another row type
+    await db.exec('alter table t add column w int default 7');
+    assert.deepEqual((await query('select * from t where id >= $1 order by id', [2])).rows, [{ id: 2, v: null, w: 7 }]);
+    // utility statements keep PGlite's own path
+    await query('vacuum t');
+    await query('analyze t');
+    // SQL whose text varies does not grow the cache past its bound
+    for (let i = 0; i < 10; i++) await query(`select $1::int + ${i} as n`, [1]);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.ok((await autoStatements()).length <= 3, 'at most maxStatements of them stay prepared');
+    assert.deepEqual((await query('select $1::int + 9 as n', [1])).rows, [{ n: 10 }]);
+    // errors surface with their SQLSTATE, as from PGlite's query()
+    await assert.rejects(query('insert into t (id) values ($1)', [1]), (e: Error & { code?: string }) => e.code === '23505');
   } finally {
     await db.close();
   }

@@ -3,7 +3,7 @@
 // One PGlite instance; messages { id, op, ... } are answered with { id, ... } or { id, error }.
 import { parentPort } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
-import { preparedRunner } from './pglite-prepared.mjs';
+import { autoPrepared, preparedRunner } from './pglite-prepared.mjs';
 import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same (pglite.ts).
@@ -13,6 +13,7 @@ const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'sche
 
 let pg;
 let prepared;
+let plainQuery;
 const sqlByName = new Map();
 /** A named statement's SQL, which comes with its first call only (pglite-thread.ts). */
 function sqlOf(m) {
@@ -79,9 +80,10 @@ parentPort.on('message', async (m) => {
       case 'open':
         pg = await PGlite.create({ dataDir: m.dataDir, parsers, startParams: PGLITE_START_PARAMS });
         prepared = preparedRunner(pg);
+        plainQuery = autoPrepared(pg, prepared);
         return reply(m.id, {});
       case 'query': {
-        const r = await target(m.tx).query(m.sql, m.params);
+        const r = m.tx ? await target(m.tx).query(m.sql, m.params) : await plainQuery(m.sql, m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'prepared': {

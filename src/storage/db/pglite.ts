@@ -6,7 +6,7 @@
  */
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
-import { preparedRunner } from './pglite-prepared.mjs';
+import { autoPrepared, preparedRunner } from './pglite-prepared.mjs';
 import { pgliteResult } from './pglite-result.ts';
 import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 
@@ -24,10 +24,11 @@ export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | 
   const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir, startParams: PGLITE_START_PARAMS });
   const q = wrap(pg);
   const run = preparedRunner(pg);
+  const plainQuery = autoPrepared(pg, run);
   return {
     kind: 'pglite',
     raw: pg,
-    query: q.query,
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await plainQuery(sql, params)); },
     exec: q.exec,
     async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await run(name, sql, params)); },
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
