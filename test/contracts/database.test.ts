@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Queryable } from '../../src/app/ports.ts';
 import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';
@@ -321,11 +322,11 @@ test('PGlite prepared statements are planned again once they are replanAfterMs o
   }
 });
 
-test('PGlite plain queries run as named statements: one per SQL text, bounded, parsed again when a migration changes their columns', async () => {
+test('PGlite queries run as named statements, in and out of transactions: one per SQL text, bounded, parsed again when a migration changes their columns', async () => {
   const db = await openPglite();
   try {
     const run = preparedRunner(db.raw);
-    const query = autoPrepared(db.raw, run, { maxStatements: 3 });
+    const { query } = autoPrepared(db.raw, run, { maxStatements: 3 });
     const autoStatements = async () => (await db.raw.query<{ name: string; n: number }>(
       `select name, (generic_plans + custom_plans)::int as n from pg_prepared_statements where name like 'auto\\_%' order by name`)).rows;
     await db.exec('create table t (id int primary key, v text)');
@@ -345,6 +346,19 @@ test('PGlite plain queries run as named statements: one per SQL text, bounded, p
     assert.deepEqual((await query('select $1::int + 9 as n', [1])).rows, [{ n: 10 }]);
     // errors surface with their SQLSTATE, as from PGlite's query()
     await assert.rejects(query('insert into t (id) values ($1)', [1]), (e: Error & { code?: string }) => e.code === '23505');
+    // inside a transaction (the adapter's own instance): named statements too, undone by a rollback,
+    // and refused once the transaction has ended
+    let leaked: Queryable | undefined;
+    await assert.rejects(db.transaction(async (tx) => {
+      leaked = tx;
+      await tx.query('insert into t (id, v) values ($1, $2)', [3, 'c']);
+      assert.deepEqual((await tx.query('select id, v from t where id = $1', [3])).rows, [{ id: 3, v: 'c' }]);
+      throw new Error('undo');
+    }), /undo/);
+    assert.equal((await db.query('select 1 from t where id = $1', [3])).rowCount, 0);
+    assert.equal((await db.raw.query(`select 1 from pg_prepared_statements where statement = 'insert into t (id, v) values ($1, $2)'`)).rows.length, 1);
+    await assert.rejects(leaked!.query('select 1 as one'), /closed/);
+    assert.equal(await db.transaction(async (tx) => (await tx.query<{ n: number }>('select count(*)::int as n from t')).rows[0].n), 2);
   } finally {
     await db.close();
   }

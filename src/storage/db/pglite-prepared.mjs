@@ -61,27 +61,32 @@ function encodeBindExecute(name, values) {
 /** @param {import('@electric-sql/pglite').PGlite} pg */
 export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performance.now() } = {}) {
   const statements = new Map(); // name → { sql, types, at }
-  const locked = (fn) => pg._runExclusiveTransaction(() => pg._runExclusiveQuery(fn));
-  /** Forgets a statement, here and in the database. */
-  const close = (name) => locked(async () => {
+  // Outside a transaction, the same two locks as PGlite's own query(): it waits while a transaction
+  // is open. Inside PGlite's transaction(), which holds the first, the second only, as its tx.query().
+  const outside = (fn) => pg._runExclusiveTransaction(() => pg._runExclusiveQuery(fn));
+  const inside = (fn) => pg._runExclusiveQuery(fn);
+  const closeWith = (lock, name) => lock(async () => {
     if (!statements.delete(name)) return;
     await pg.execProtocol(concat(serialize.close({ type: 'S', name }), serialize.sync()));
   });
-  function prepared(name, sql, params = []) {
-    return run(name, sql, params).catch(async (e) => {
-      // PostgreSQL refuses to run a cached statement whose result columns a migration has since
-      // changed (a `select *` over an altered table): parse it again, once.
-      if (e?.code !== '0A000' || !statements.has(name)) throw e;
-      await close(name);
-      return run(name, sql, params);
-    });
-  }
-  prepared.close = close;
+  const withRetry = (lock) => (name, sql, params = []) => run(lock, name, sql, params).catch(async (e) => {
+    // PostgreSQL refuses to run a cached statement whose result columns a migration has since
+    // changed (a `select *` over an altered table): parse it again, once. Inside a transaction the
+    // error has already aborted it, so the statement is only marked for the next call.
+    if (e?.code !== '0A000' || !statements.has(name)) throw e;
+    if (lock === inside) { statements.get(name).at = -Infinity; throw e; }
+    await closeWith(lock, name);
+    return run(lock, name, sql, params);
+  });
+  const prepared = withRetry(outside);
+  /** The same, called inside PGlite's transaction() (from its callback). */
+  prepared.inTransaction = withRetry(inside);
+  /** Forgets a statement, here and in the database (outside a transaction). */
+  prepared.close = (name) => closeWith(outside, name);
   return prepared;
 
-  function run(name, sql, params) {
-    // The same two locks as PGlite's own query(): it waits while a transaction is open.
-    return locked(async () => {
+  function run(lock, name, sql, params) {
+    return lock(async () => {
       let st = statements.get(name);
       if (st && (st.sql !== sql || now() - st.at >= replanAfterMs)) {
         statements.delete(name);
@@ -106,10 +111,10 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
   }
 }
 
-// Plain queries (outside a transaction) on PGlite, through named statements too. PGlite's query()
-// parses, describes and plans its SQL on every call: the two queries of GET kycliveness took about
-// 0.45 ms each, against tens of µs for a prepared statement. Only the statements that plan (select,
-// insert, update, delete, with); utility statements (vacuum, analyze, DDL) keep PGlite's path.
+// Plain queries on PGlite, through named statements too. PGlite's query() parses, describes and
+// plans its SQL on every call: the two queries of GET kycliveness took about 0.45 ms each, against
+// tens of µs for a prepared statement. Only the statements that plan (select, insert, update,
+// delete, with); utility statements (vacuum, analyze, DDL) keep PGlite's path.
 const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const MAX_AUTO_STATEMENTS = 200;
 
@@ -120,8 +125,7 @@ const MAX_AUTO_STATEMENTS = 200;
 export function autoPrepared(pg, prepared, { maxStatements = MAX_AUTO_STATEMENTS } = {}) {
   const names = new Map(); // sql → statement name, least recently used first
   let next = 0;
-  return async function query(sql, params = []) {
-    if (!PLANNABLE.test(sql)) return pg.query(sql, params);
+  function nameOf(sql) {
     let name = names.get(sql);
     if (name) names.delete(sql);
     else {
@@ -134,7 +138,13 @@ export function autoPrepared(pg, prepared, { maxStatements = MAX_AUTO_STATEMENTS
       }
     }
     names.set(sql, name);
-    const r = await prepared(name, sql, params);
-    return { rows: r.rows, affectedRows: r.affectedRows };
+    return name;
+  }
+  const plain = ({ rows, affectedRows }) => ({ rows, affectedRows });
+  return {
+    /** A query outside a transaction. */
+    query: async (sql, params = []) => (PLANNABLE.test(sql) ? plain(await prepared(nameOf(sql), sql, params)) : pg.query(sql, params)),
+    /** A query inside PGlite's transaction() `tx`, from its callback. */
+    inTransaction: async (tx, sql, params = []) => (PLANNABLE.test(sql) ? plain(await prepared.inTransaction(nameOf(sql), sql, params)) : tx.query(sql, params)),
   };
 }

@@ -13,7 +13,7 @@ const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'sche
 
 let pg;
 let prepared;
-let plainQuery;
+let queries;
 const sqlByName = new Map();
 /** A named statement's SQL, which comes with its first call only (pglite-thread.ts). */
 function sqlOf(m) {
@@ -80,10 +80,10 @@ parentPort.on('message', async (m) => {
       case 'open':
         pg = await PGlite.create({ dataDir: m.dataDir, parsers, startParams: PGLITE_START_PARAMS });
         prepared = preparedRunner(pg);
-        plainQuery = autoPrepared(pg, prepared);
+        queries = autoPrepared(pg, prepared);
         return reply(m.id, {});
       case 'query': {
-        const r = m.tx ? await target(m.tx).query(m.sql, m.params) : await plainQuery(m.sql, m.params);
+        const r = m.tx ? await queries.inTransaction(target(m.tx), m.sql, m.params) : await queries.query(m.sql, m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'prepared': {

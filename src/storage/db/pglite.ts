@@ -13,7 +13,8 @@ import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same.
 const parsers = { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => v };
 
-function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>; exec: (sql: string) => Promise<unknown> }): Queryable {
+type Rows = Promise<{ rows: unknown[]; affectedRows?: number }>;
+function wrap(q: { query: (sql: string, params?: unknown[]) => Rows; exec: (sql: string) => Promise<unknown> }): Queryable {
   return {
     async exec(sql: string) { await q.exec(sql); },
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await q.query(sql, params)); },
@@ -22,16 +23,24 @@ function wrap(q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: u
 
 export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | File } = {}): Promise<Db & { raw: PGlite }> {
   const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir, startParams: PGLITE_START_PARAMS });
-  const q = wrap(pg);
   const run = preparedRunner(pg);
-  const plainQuery = autoPrepared(pg, run);
+  const queries = autoPrepared(pg, run);
+  const q = wrap({ query: queries.query, exec: (sql) => pg.exec(sql) });
   return {
     kind: 'pglite',
     raw: pg,
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await plainQuery(sql, params)); },
+    query: q.query,
     exec: q.exec,
     async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await run(name, sql, params)); },
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => pg.transaction(async (tx) => {
+      // PGlite's tx refuses to be used once its transaction has ended; so does this one
+      let open = true;
+      const txQuery = (sql: string, params?: unknown[]) => {
+        if (!open) throw new Error('Transaction is closed');
+        return queries.inTransaction(tx, sql, params);
+      };
+      try { return await fn(wrap({ query: txQuery, exec: (sql) => tx.exec(sql) })); } finally { open = false; }
+    }),
     close: () => pg.close(),
   };
 }
