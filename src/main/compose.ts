@@ -51,8 +51,8 @@ function lockDataDir(dir: string): () => void {
   throw new Error(`could not lock ${dir}`);
 }
 
-export async function openDatabase(config: Config): Promise<Db> {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl);
+export async function openDatabase(config: Config, opts: { onIdleError?: (err: Error) => void } = {}): Promise<Db> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, { onIdleError: opts.onIdleError });
   const dir = join(config.dataDir, 'db');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dir);
@@ -120,7 +120,8 @@ export interface Runtime {
 
 export async function createRuntime(config: Config, opts: { clock?: Clock; log?: Log; logger?: boolean | object; db?: Db; analyzer?: Analyzer } = {}): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
-  const db = opts.db ?? (await openDatabase(config));
+  let log: Log | undefined; // deps.log, once deps exist
+  const db = opts.db ?? (await openDatabase(config, { onIdleError: (err) => (log ?? silentLog).warn({ err }, 'the database closed an idle connection; the pool opens a new one') }));
   await migrate(db);
   const blobs = openBlobStore(config);
   let jobs: JobRunner | undefined;
@@ -138,6 +139,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
     readiness: async () => { if (draining) return false; await db.query('select 1'); return true; },
   });
   if (opts.logger && !opts.log) deps.log = app.log;
+  log = deps.log;
   // While draining, every response closes its connection: a keep-alive connection whose request was
   // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it
   app.addHook('onSend', async (_req, reply) => { if (draining) reply.header('connection', 'close'); });

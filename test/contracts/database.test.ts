@@ -364,6 +364,27 @@ test('PGlite queries run as named statements, in and out of transactions: one pe
   }
 });
 
+test('PostgreSQL: an idle connection that the server closes is reported, not fatal, and the next query gets a new one', { skip: (await testDatabases()).find((b) => b.name === 'postgres')?.skip }, async () => {
+  const backend = (await testDatabases()).find((b) => b.name === 'postgres')!;
+  const { db: admin, url, drop } = await backend.open();
+  const errors: Error[] = [];
+  const db = await openPostgres(url!, { max: 1, onIdleError: (e) => errors.push(e) });
+  try {
+    const pid = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
+    // as a restart or a failover would: the server ends the pool's idle connection
+    await admin.query('select pg_terminate_backend($1)', [pid]);
+    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].message, /terminating connection/);
+    const again = await db.query<{ pid: number }>('select pg_backend_pid() as pid');
+    assert.notEqual(again.rows[0].pid, pid);
+  } finally {
+    await db.close();
+    await admin.close();
+    await drop();
+  }
+});
+
 test('PostgreSQL drops a connection\'s cached plans once they are replanAfterMs old, so a plan made on small tables does not outlive them', { skip: (await testDatabases()).find((b) => b.name === 'postgres')?.skip }, async () => {
   const backend = (await testDatabases()).find((b) => b.name === 'postgres')!;
   const { db: admin, url, drop } = await backend.open();

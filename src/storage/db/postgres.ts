@@ -14,7 +14,7 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-export async function openPostgres(url: string, opts: { max?: number; replanAfterMs?: number; now?: () => number } = {}): Promise<Db & { pool: pg.Pool }> {
+export async function openPostgres(url: string, opts: { max?: number; replanAfterMs?: number; now?: () => number; onIdleError?: (err: Error) => void } = {}): Promise<Db & { pool: pg.Pool }> {
   // Named statements (prepared()) keep PostgreSQL's plan cache, but a connection drops its cached
   // plans (DISCARD PLANS) before it runs one when they are `replanAfterMs` old (2 s). PostgreSQL's
   // default keeps a statement's generic plan until autovacuum next analyzes a table it reads, up
@@ -24,6 +24,10 @@ export async function openPostgres(url: string, opts: { max?: number; replanAfte
   // planning. The embedded database parses its statements again on the same period
   // (pglite-prepared.mjs).
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // An idle connection that the server closes (a restart, a failover, pg_terminate_backend, a
+  // forced DROP DATABASE) is reported as the pool's 'error' event, and an event without a listener
+  // crashes the process. The pool opens a new connection at its next use.
+  pool.on('error', (err) => opts.onIdleError?.(err));
   const replanAfterMs = opts.replanAfterMs ?? 2000;
   const now = opts.now ?? (() => performance.now());
   const plansMadeAt = new WeakMap<pg.PoolClient, number>();
