@@ -106,6 +106,28 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
   }
 });
 
+// The server answers as soon as it listens, while the analysis engine's processes are still
+// starting (seconds): a SIGTERM then must still stop it gracefully, not kill it.
+test('serve: a SIGTERM while the analysis engine is still starting stops the server gracefully', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-early-'));
+  try {
+    const srv = startServer(dataDir);
+    srv.ready.catch(() => undefined); // this server is stopped before it prints its lines
+    const base = await new Promise<string>((resolve, reject) => {
+      const iv = setInterval(() => { const m = /"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(srv.output()); if (m) { clearInterval(iv); resolve(m[1]); } }, 5);
+      srv.child.on('exit', (c) => { clearInterval(iv); reject(new Error(`server exited ${c}: ${srv.output()}`)); });
+    });
+    const exited = new Promise<[number | null, string | null]>((r) => srv.child.on('exit', (code, signal) => r([code, signal])));
+    assert.equal((await fetch(`${base}/readyz`)).status, 200, 'it serves requests already');
+    srv.child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null], srv.output());
+    assert.doesNotMatch(srv.output(), /^kyclive listening on/m, 'stopped before the engine had started');
+    assert.match(srv.output(), /shutting down/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('npm start: the SIGTERM a supervisor sends to npm reaches the server, which shuts down gracefully', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-npm-'));
   // npm passes the signal to its script's shell; only `exec` in the script makes that shell the

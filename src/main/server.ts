@@ -20,17 +20,12 @@ export async function serve(): Promise<void> {
   };
   const runtime = await createRuntime(config, { logger });
   const demo = await ensureDemoClient(config, runtime.deps.db);
-  await runtime.app.listen({ port: config.port, host: config.host });
-  await runtime.startBackground();
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  // PORT=0 asks for any free port: show the one we got.
-  const port = (runtime.app.server.address() as AddressInfo).port;
-  if (config.port === 0) config.publicBaseUrl = `http://${shownHost}:${port}`;
   const log = pino({ level: config.logLevel });
-  console.log(`kyclive listening on http://${shownHost}:${port}`);
-  console.log(`API docs: http://${shownHost}:${port}/docs (OpenAPI: /openapi.json)`);
-  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${analyzerLabel(config)}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
-  if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
+  // The handlers are in place before the server listens: it answers requests from then on, while
+  // the background start below still waits for the analysis engine's processes (seconds), and a
+  // SIGTERM in that window used to kill the process with its requests. Shutdown lets the start
+  // finish first, so that close() stops everything it started.
+  let background: Promise<void> = Promise.resolve();
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -38,10 +33,22 @@ export async function serve(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing in-flight requests, jobs and webhook deliveries');
     const hard = setTimeout(() => { log.error({}, 'shutdown timed out'); process.exit(1); }, 60_000);
     hard.unref();
-    runtime.close().then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+    background.catch(() => undefined).then(() => runtime.close()).then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await runtime.app.listen({ port: config.port, host: config.host });
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  // PORT=0 asks for any free port: show the one we got.
+  const port = (runtime.app.server.address() as AddressInfo).port;
+  if (config.port === 0) config.publicBaseUrl = `http://${shownHost}:${port}`;
+  background = runtime.startBackground();
+  await background;
+  if (closing) return;
+  console.log(`kyclive listening on http://${shownHost}:${port}`);
+  console.log(`API docs: http://${shownHost}:${port}/docs (OpenAPI: /openapi.json)`);
+  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${analyzerLabel(config)}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
+  if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
 }
 
 /** `kyclive worker`: jobs, webhook deliveries and expiry, no HTTP. Same graceful SIGTERM. */
