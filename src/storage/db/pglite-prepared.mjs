@@ -65,10 +65,12 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
   // is open. Inside PGlite's transaction(), which holds the first, the second only, as its tx.query().
   const outside = (fn) => pg._runExclusiveTransaction(() => pg._runExclusiveQuery(fn));
   const inside = (fn) => pg._runExclusiveQuery(fn);
-  const closeWith = (lock, name) => lock(async () => {
+  /** Forgets a statement here and in the database; the caller holds the locks. */
+  const forget = async (name) => {
     if (!statements.delete(name)) return;
     await pg.execProtocol(concat(serialize.close({ type: 'S', name }), serialize.sync()));
-  });
+  };
+  const closeWith = (lock, name) => lock(() => forget(name));
   const withRetry = (lock) => (name, sql, params = []) => run(lock, name, sql, params).catch(async (e) => {
     // PostgreSQL refuses to run a cached statement whose result columns a migration has since
     // changed (a `select *` over an altered table): parse it again, once. Inside a transaction the
@@ -89,8 +91,7 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
     return lock(async () => {
       let st = statements.get(name);
       if (st && (st.sql !== sql || now() - st.at >= replanAfterMs)) {
-        statements.delete(name);
-        await pg.execProtocol(concat(serialize.close({ type: 'S', name }), serialize.sync()));
+        await forget(name);
         st = undefined;
       }
       if (!st) {
@@ -140,11 +141,10 @@ export function autoPrepared(pg, prepared, { maxStatements = MAX_AUTO_STATEMENTS
     names.set(sql, name);
     return name;
   }
-  const plain = ({ rows, affectedRows }) => ({ rows, affectedRows });
   return {
     /** A query outside a transaction. */
-    query: async (sql, params = []) => (PLANNABLE.test(sql) ? plain(await prepared(nameOf(sql), sql, params)) : pg.query(sql, params)),
+    query: (sql, params = []) => (PLANNABLE.test(sql) ? prepared(nameOf(sql), sql, params) : pg.query(sql, params)),
     /** A query inside PGlite's transaction() `tx`, from its callback. */
-    inTransaction: async (tx, sql, params = []) => (PLANNABLE.test(sql) ? plain(await prepared.inTransaction(nameOf(sql), sql, params)) : tx.query(sql, params)),
+    inTransaction: (tx, sql, params = []) => (PLANNABLE.test(sql) ? prepared.inTransaction(nameOf(sql), sql, params) : tx.query(sql, params)),
   };
 }
