@@ -9,7 +9,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../src/app/ports.ts';
+import type { Challenge, Db } from '../src/app/ports.ts';
 import { INITIATE_SQL, type InitiateRecord } from '../src/app/verifications/initiate-batcher.ts';
 import { createClient } from '../src/app/clients/create-client.ts';
 import { insertUser } from '../src/storage/db/repo/users.ts';
@@ -47,44 +47,52 @@ function assertProbes(plan: string) {
   assert.match(plan, /Index Scan using verifications_pkey on verifications v\b/, plan);
 }
 
+/** Runs INITIATE_SQL on one batch of records, as a flush does. */
+const initiate = (db: Db, records: InitiateRecord[]) => db.query(INITIATE_SQL, [JSON.stringify(records), 'https://integrator.example/done']);
+
 for (const backend of await testDatabases()) {
-  /** The generic plan, made after `seed` filled the tables and ANALYZE read them. */
-  async function planAfter(seed: (db: Db, clientId: string, userId: number) => Promise<void>): Promise<string> {
+  /** fn on a new, migrated database of this backend, dropped afterwards. */
+  async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     const { db, drop } = await backend.open();
     try {
       await migrate(db);
-      const client = await createClient(db, { name: 'plan', scopes: ['read_write'] });
-      const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
-      await seed(db, client.clientId, ada.id);
-      await db.exec('analyze');
-      return await genericPlan(db, client.clientId, ada.id);
+      return await fn(db);
     } finally {
       await db.close();
       await drop();
     }
   }
 
+  /** The generic plan, made after `seed` filled the tables and ANALYZE read them. */
+  async function planAfter(seed: (db: Db, clientId: string, userId: number) => Promise<void>): Promise<string> {
+    return withDb(async (db) => {
+      const client = await createClient(db, { name: 'plan', scopes: ['read_write'] });
+      const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
+      await seed(db, client.clientId, ada.id);
+      await db.exec('analyze');
+      return genericPlan(db, client.clientId, ada.id);
+    });
+  }
+
   describe(`the initiation statement on ${backend.name}`, { skip: backend.skip }, () => {
     // No index may mention the state: an update of an indexed column writes a new entry in every
     // index of the table, where a HOT update writes none (migration 0006).
     test('supersedes the live verification with a HOT update', async () => {
-      const { db, drop } = await backend.open();
-      try {
-        await migrate(db);
+      await withDb(async (db) => {
         const client = await createClient(db, { name: 'hot', scopes: ['read_write'] });
         const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
-        const initiate = async () => {
+        const initiateAda = async () => {
           const id = randomUUID();
-          await db.query(INITIATE_SQL, [JSON.stringify([record(client.clientId, ada.id, id)]), 'https://integrator.example/done']);
+          await initiate(db, [record(client.clientId, ada.id, id)]);
           return id;
         };
         const stats = async () => {
           await db.query('select pg_stat_force_next_flush()');
           return (await db.query<{ upd: number; hot: number }>(`select n_tup_upd::int as upd, n_tup_hot_upd::int as hot from pg_stat_user_tables where relname = 'verifications'`)).rows[0];
         };
-        const first = await initiate();
+        const first = await initiateAda();
         const before = await stats();
-        const second = await initiate();
+        const second = await initiateAda();
         const after = await stats();
         const states = await db.query<{ id: string; state: string; superseded_by: string | null }>(`select id, state, superseded_by from verifications order by seq`);
         assert.deepEqual(states.rows, [{ id: first, state: 'superseded', superseded_by: second }, { id: second, state: 'initiated', superseded_by: null }]);
@@ -93,25 +101,20 @@ for (const backend of await testDatabases()) {
         // sees the other's row): the next initiation supersedes both.
         const racing = (await db.query<{ id: string }>(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at)
           values (gen_random_uuid(), $1, $2, 'liveness', 'initiated', 'racing', 'https://integrator.example/', now() + interval '1 hour') returning id`, [client.clientId, ada.id])).rows[0].id;
-        const third = await initiate();
+        const third = await initiateAda();
         const live = await db.query<{ id: string; superseded_by: string | null }>(`select id, superseded_by from verifications where id = any($1::uuid[])`, [[second, racing]]);
         assert.deepEqual(live.rows.map((r) => r.superseded_by), [third, third]);
-      } finally {
-        await db.close();
-        await drop();
-      }
+      });
     });
 
     // Every verification is updated at least once, and at fillfactor 80 half of those updates found
     // no room on their row's page (migration 0007): re-initiating users whose verifications fill
     // whole pages must still update in place.
     test('supersedes stay HOT when every verification of a page is superseded in turn', async () => {
-      const { db, drop } = await backend.open();
-      try {
-        await migrate(db);
+      await withDb(async (db) => {
         const client = await createClient(db, { name: 'pages', scopes: ['read_write'] });
         const users = (await db.query<{ id: number }>(`insert into users (client_id, fields, liveness_missing) select $1, '{}', '{}' from generate_series(1, 200) returning id`, [client.clientId])).rows.map((r) => r.id);
-        const round = () => db.query(INITIATE_SQL, [JSON.stringify(users.map((u) => ({ ...record(client.clientId, u), token_hash: randomUUID() + randomUUID(), challenges: [{ kind: 'blink', windowSeconds: 8 }] }))), 'https://integrator.example/done']);
+        const round = () => initiate(db, users.map((u) => ({ ...record(client.clientId, u), token_hash: randomUUID() + randomUUID(), challenges: [{ kind: 'blink', windowSeconds: 8 }] })));
         await round();
         for (let i = 0; i < 6; i++) await round();
         await db.query('select pg_stat_force_next_flush()');
@@ -119,31 +122,23 @@ for (const backend of await testDatabases()) {
         assert.equal(s.upd, 6 * users.length);
         assert.ok(s.pages > 20, `the verifications fill many pages (${s.pages})`);
         assert.ok(s.hot / s.upd >= 0.9, `HOT supersedes: ${s.hot} of ${s.upd}`);
-      } finally {
-        await db.close();
-        await drop();
-      }
+      });
     });
 
     test('stores the clock readings to the millisecond, and a challenge script for certified clients only', async () => {
-      const { db, drop } = await backend.open();
-      try {
-        await migrate(db);
+      await withDb(async (db) => {
         const at = Date.parse('2026-03-01T09:15:42.123Z') / 1000;
-        const script = [{ kind: 'turn_left', windowSeconds: 8 }, { kind: 'smile', windowSeconds: 8 }, { kind: 'blink', windowSeconds: 8 }];
+        const script: Challenge[] = [{ kind: 'turn_left', windowSeconds: 8 }, { kind: 'smile', windowSeconds: 8 }, { kind: 'blink', windowSeconds: 8 }];
         for (const method of ['liveness', 'certified'] as const) {
           const client = await createClient(db, { name: method, scopes: ['read_write'], method });
           const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
           const id = randomUUID();
-          await db.query(INITIATE_SQL, [JSON.stringify([{ ...record(client.clientId, ada.id, id), challenges: script, at, expires_at: at + 604_800 }]), 'https://integrator.example/done']);
+          await initiate(db, [{ ...record(client.clientId, ada.id, id), challenges: script, at, expires_at: at + 604_800 }]);
           const v = (await db.query<{ method: string; challenges: unknown; created_at: Date; updated_at: Date; expires_at: Date }>(
             'select method, challenges, created_at, updated_at, expires_at from verifications where id = $1', [id])).rows[0];
           assert.deepEqual(v, { method, challenges: method === 'certified' ? script : [], created_at: new Date('2026-03-01T09:15:42.123Z'), updated_at: new Date('2026-03-01T09:15:42.123Z'), expires_at: new Date('2026-03-08T09:15:42.123Z') });
         }
-      } finally {
-        await db.close();
-        await drop();
-      }
+      });
     });
   });
 
@@ -152,9 +147,7 @@ for (const backend of await testDatabases()) {
     // each time if the plan cache preferred custom plans for them. (PGlite only: PostgreSQL shows a
     // connection's prepared statements to that connection alone, and the pool has several.)
     if (backend.name === 'pglite') test('batches of one run the cached generic plan', async () => {
-      const { db, drop } = await backend.open();
-      try {
-        await migrate(db);
+      await withDb(async (db) => {
         const client = await createClient(db, { name: 'generic', scopes: ['read_write'] });
         const ada = await insertUser(db, client.clientId, { firstname: 'Ada', lastname: 'Lovelace', birthday: '1990-01-01' }, null, new Date());
         for (let i = 0; i < 12; i++) {
@@ -163,10 +156,7 @@ for (const backend of await testDatabases()) {
         const r = await db.query<{ generic: number; custom: number }>(`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = 'initiate_verifications'`);
         // PostgreSQL's plan cache makes five custom plans before it compares.
         assert.deepEqual(r.rows, [{ generic: 7, custom: 5 }]);
-      } finally {
-        await db.close();
-        await drop();
-      }
+      });
     });
 
     test('made while one user held every verification, it still probes per request', async () => {
