@@ -77,6 +77,20 @@ describe('authentication and scopes', () => {
     assertTreezorError(await call(s.baseUrl, 'POST', '/oauth/token', { body: { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: 'admin' } }), 403);
   });
 
+  test('multipart/form-data is the token endpoint\'s only: elsewhere 415, and nothing is created', async () => {
+    const c = await s.newClient(['read_only', 'read_write', 'admin', 'legal']);
+    const token = await s.token(c);
+    const before = await count('users');
+    const fd = new FormData();
+    for (const [k, v] of Object.entries(VALID_USER)) fd.set(k, String(v));
+    const r = await fetch(`${s.baseUrl}/v1/users`, { method: 'POST', body: fd, headers: { authorization: `Bearer ${token}` } });
+    const body = await r.json() as any;
+    assert.equal(r.status, 415);
+    assert.equal(body.errors[0].code, 'unsupported_media_type');
+    assert.match(body.errors[0].message, /POST \/oauth\/token only/);
+    assert.equal(await count('users'), before);
+  });
+
   test('a token without the route scope gets 403 and nothing happens', async () => {
     const c = await s.newClient(['read_only', 'read_write', 'admin', 'legal']);
     const full = await s.token(c);

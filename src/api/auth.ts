@@ -14,14 +14,25 @@ declare module 'fastify' {
  */
 export function authHook(deps: AppDeps) {
   const authenticate = createAuthenticator(deps);
-  return async function (req: FastifyRequest, _reply: FastifyReply) {
-    const scopes = req.routeOptions.config.scopes;
-    if (!scopes) return;
-    const p = await authenticate(req.headers.authorization);
+  function admit(req: FastifyRequest, scopes: readonly string[], p: Principal, done: (err?: Error) => void): void {
     if (!scopes.some((s) => p.scopes.has(s))) {
-      throw new KycError('forbidden_scope', `This endpoint requires one of these scopes: ${scopes.join(', ')}.`);
+      return done(new KycError('forbidden_scope', `This endpoint requires one of these scopes: ${scopes.join(', ')}.`));
     }
     req.principal = p;
+    done();
+  }
+  // Callback style, synchronous when the token is cached (see app.ts and authenticate.ts).
+  return function (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+    const scopes = req.routeOptions.config.scopes;
+    if (!scopes) return done();
+    let p: Principal | Promise<Principal>;
+    try {
+      p = authenticate(req.headers.authorization);
+    } catch (e) {
+      return done(e as Error);
+    }
+    if (p instanceof Promise) p.then((x) => admit(req, scopes, x, done), done);
+    else admit(req, scopes, p, done);
   };
 }
 

@@ -25,9 +25,9 @@ function fromFastify(e: FastifyError): KycError | null {
 export function installErrorHandling(app: FastifyInstance): void {
   // A response sent before the request body was fully received (a refused upload) leaves the rest
   // of the body on the socket; on a kept-alive connection it would be parsed as the next request.
-  app.addHook('onSend', async (req, reply, payload) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     if (!req.raw.complete) reply.header('Connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const k = isKycError(err) ? err : fromFastify(err);

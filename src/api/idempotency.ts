@@ -27,13 +27,19 @@ const stillInFlight = () => new KycError('conflict', 'A request with this access
  * reservation, so the client can correct it and retry under the same tag.
  */
 export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || !req.principal) return;
+  // Callback-style hooks that return at once when there is no tag (most requests): see app.ts.
+  app.addHook('preHandler', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.principal) return done();
     const tag = (req.query as Record<string, unknown> | undefined)?.accessTag;
-    if (tag === undefined || tag === '') return;
+    if (tag === undefined || tag === '') return done();
+    // A replayed response has been sent: the request goes no further, and done() is not called.
+    claim(req, reply, tag).then(() => { if (!reply.sent) done(); }, done);
+  });
+
+  async function claim(req: FastifyRequest, reply: FastifyReply, tag: unknown): Promise<void> {
     if (typeof tag !== 'string' || tag.length > 250) throw new KycError('invalid_request', 'accessTag must be a string of at most 250 characters.', { param: 'accessTag' });
     const fingerprint = createHash('sha256').update(`${req.method} ${req.url.split('?')[0].toLowerCase()} ${JSON.stringify(req.body ?? null)}`).digest('hex');
-    const clientId = req.principal.clientId;
+    const clientId = req.principal!.clientId;
     // Twice at most: a reservation released between our insert and our read is claimable again.
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = deps.clock.now();
@@ -58,22 +64,22 @@ export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
       if (hit.status === IN_FLIGHT) throw stillInFlight();
       req.accessTag = { tag, fingerprint, replayed: true };
       reply.header('Kyclive-Replayed', 'true').header('content-type', 'application/json; charset=utf-8').status(hit.status);
-      return reply.send(hit.body);
+      reply.send(hit.body);
+      return;
     }
     throw stillInFlight();
-  });
-  app.addHook('onSend', async (req, reply, payload) => {
+  }
+
+  app.addHook('onSend', (req, reply, payload, done) => {
     const a = req.accessTag;
-    if (!a || a.replayed || !req.principal) return payload;
+    if (!a || a.replayed || !req.principal) return done(null, payload);
     const key = [req.principal.clientId, a.tag, a.fingerprint];
-    if (reply.statusCode < 300 && typeof payload === 'string') {
-      await deps.db.query(
+    const settle = reply.statusCode < 300 && typeof payload === 'string'
+      ? deps.db.query(
         `update idempotency_keys set status = $4, body = $5 where client_id = $1 and access_tag = $2 and request_fingerprint = $3 and status = ${IN_FLIGHT}`,
         [...key, reply.statusCode, payload],
-      );
-    } else {
-      await deps.db.query(`delete from idempotency_keys where client_id = $1 and access_tag = $2 and request_fingerprint = $3 and status = ${IN_FLIGHT}`, key);
-    }
-    return payload;
+      )
+      : deps.db.query(`delete from idempotency_keys where client_id = $1 and access_tag = $2 and request_fingerprint = $3 and status = ${IN_FLIGHT}`, key);
+    settle.then(() => done(null, payload), (e) => done(e));
   });
 }

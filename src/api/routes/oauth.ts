@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
 import { issueToken } from '../../app/clients/issue-token.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses } from '../schemas.ts';
@@ -16,6 +17,10 @@ function basicCredentials(header: string | undefined): { client_id?: string; cli
 }
 
 export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+  // Only here: the plugin's hooks then run on this context's requests, not on every request of the
+  // API. The root answers multipart with 415 elsewhere (app.ts), a parser this context replaces.
+  app.removeContentTypeParser('multipart/form-data');
+  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 1024, files: 0, fields: 20 } });
   const throttle = createLoginThrottle(() => deps.clock.now().getTime());
   app.post('/oauth/token', {
     schema: {

@@ -76,5 +76,5 @@ test('a rotated secret is refused within the cache lifetime, never served past i
   offsetMs += CLIENT_STATE_TTL_MS - 2000;
   await authenticate(authorization);
   offsetMs += 2000;
-  await assert.rejects(authenticate(authorization), /no longer valid/);
+  await assert.rejects(async () => authenticate(authorization), /no longer valid/);
 });
