@@ -9,8 +9,27 @@ export type { Initiated };
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
+/**
+ * URLs already accepted, by their exact text, to their normal form: an integrator sends the same
+ * redirectUrl or two with every call, and parsing one was about 2 % of POST kycliveness's event
+ * loop. Bounded: a flood of distinct URLs only costs a clear.
+ */
+const accepted = new Map<string, string>();
+const ACCEPTED_MAX = 256;
+
 /** Absolute https URL; plain http only towards loopback (local development). */
 export function validateRedirectUrl(raw: unknown, param = 'redirectUrl'): string {
+  if (typeof raw === 'string') {
+    const hit = accepted.get(raw);
+    if (hit !== undefined) return hit;
+  }
+  const url = parseRedirectUrl(raw, param);
+  if (accepted.size >= ACCEPTED_MAX) accepted.clear();
+  accepted.set(raw as string, url);
+  return url;
+}
+
+function parseRedirectUrl(raw: unknown, param: string): string {
   if (typeof raw !== 'string' || raw.length > 2000) throw new KycError('invalid_request', `${param} must be an absolute URL of at most 2000 characters.`, { param });
   let u: URL;
   try { u = new URL(raw); } catch { throw new KycError('invalid_request', `${param} must be an absolute URL.`, { param }); }
