@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomTokens } from './secrets.ts';
+import { createHash } from 'node:crypto';
+import { randomTokens, sha256Hex } from './secrets.ts';
 
 test('randomTokens: n distinct base64url tokens of the asked size from one draw', () => {
   const t = randomTokens(50, 32);
@@ -11,4 +12,11 @@ test('randomTokens: n distinct base64url tokens of the asked size from one draw'
     assert.equal(Buffer.from(x, 'base64url').length, 32);
   }
   assert.deepEqual(randomTokens(0), []);
+});
+
+test('sha256Hex: the standard digest of text and of bytes', () => {
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(sha256Hex(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  // UTF-8, as createHash().update(string) hashes it
+  assert.equal(sha256Hex('é'), createHash('sha256').update(Buffer.from('é', 'utf8')).digest('hex'));
 });
