@@ -267,6 +267,28 @@ describe('PGlite in a worker thread', () => {
     assert.equal((await db.query('select count(*)::int as c from b where id = $1', [dup[0]])).rows[0].c, 1);
     await assert.rejects(db.preparedBatch!('b_insert', sql, ' []', [], ['a']), /JSON array/);
   });
+
+  test('preparedBatch: joined batches keep multi-byte text intact, and empty ones join as nothing', async () => {
+    await db.exec('create table bl (id uuid primary key, label text not null)');
+    const sql = `insert into bl (id, label) select x.id, x.label from json_to_recordset($1::json) as x(id uuid, label text) returning id, label, txid_current()::text as tx`;
+    const rows = (labels: string[]) => labels.map((label) => ({ id: randomUUID(), label }));
+    const call = (batch: string, ids: string[]) => db.preparedBatch!<{ id: string; label: string; tx: string }>('bl_insert', sql, batch, ids, []);
+    const a = rows(['é漢🙂', 'a\u0000b'.replace('\u0000', '\\')]);
+    const c = rows(['"quoted", {braces}', '']);
+    const busy = db.query('select pg_sleep(0.1)');
+    const results = await Promise.all([
+      call(JSON.stringify(a), a.map((r) => r.id)),
+      call('[]', []),
+      call('[ \n]', []),
+      call(JSON.stringify(c), c.map((r) => r.id)),
+    ]);
+    await busy;
+    assert.deepEqual(results[0].rows.map((r) => r.label), a.map((r) => r.label));
+    assert.deepEqual(results[1].rows, []);
+    assert.deepEqual(results[2].rows, []);
+    assert.deepEqual(results[3].rows.map((r) => r.label), c.map((r) => r.label));
+    if (db.kind === 'pglite') assert.equal(results[0].rows[0].tx, results[3].rows[0].tx, 'the calls ran as one statement');
+  });
 });
 
 test('PGlite prepared statements encode their parameters into one reused buffer: every value arrives intact, and a call allocates no copies of them', async () => {

@@ -8,6 +8,11 @@ export interface PreparedRunner {
   /** Forgets a statement, here and in the database (outside a transaction). */
   close(name: string): Promise<void>;
 }
+/** A text parameter already encoded as UTF-8, sent as it is. */
+export class TextBytes {
+  constructor(bytes: Uint8Array);
+  readonly bytes: Uint8Array;
+}
 export function preparedRunner(pg: PGlite, opts?: { replanAfterMs?: number; now?: () => number }): PreparedRunner;
 type Rows = Promise<{ rows: unknown[]; affectedRows?: number }>;
 /** query() through named statements chosen by SQL text (bounded), outside or inside a transaction. */

@@ -36,10 +36,22 @@ const DESCRIBE_EXECUTE_SYNC = Uint8Array.from([
 ]);
 let out = Buffer.allocUnsafeSlow(64 * 1024);
 
-/** @param {string} name @param {(string | null)[]} values text-format values */
+/**
+ * A parameter already encoded as UTF-8 text: sent as it is, without a JavaScript string on the way.
+ * The database thread receives POST kycliveness's batches this way (pglite-thread.ts), transferred
+ * rather than copied, and joins them byte by byte (pglite-worker.mjs).
+ */
+export class TextBytes {
+  /** @param {Uint8Array} bytes */
+  constructor(bytes) { this.bytes = bytes; }
+}
+
+const textOf = (v) => (v instanceof TextBytes ? Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString('utf8') : v);
+
+/** @param {string} name @param {(string | TextBytes | null)[]} values text-format values */
 function encodeBindExecute(name, values) {
   let size = 1 + 4 + 1 + Buffer.byteLength(name) + 1 + 2 + 2 + 2;
-  for (const v of values) size += 4 + (v === null ? 0 : Buffer.byteLength(v));
+  for (const v of values) size += 4 + (v === null ? 0 : v instanceof TextBytes ? v.bytes.length : Buffer.byteLength(v));
   if (out.length < size + DESCRIBE_EXECUTE_SYNC.length) out = Buffer.allocUnsafeSlow(Math.max(size + DESCRIBE_EXECUTE_SYNC.length, out.length * 2));
   let at = 0;
   out[at++] = 0x42; // Bind
@@ -50,6 +62,7 @@ function encodeBindExecute(name, values) {
   out.writeInt16BE(values.length, at); at += 2;
   for (const v of values) {
     if (v === null) { out.writeInt32BE(-1, at); at += 4; continue; }
+    if (v instanceof TextBytes) { out.set(v.bytes, at + 4); out.writeInt32BE(v.bytes.length, at); at += 4 + v.bytes.length; continue; }
     const n = out.write(v, at + 4);
     out.writeInt32BE(n, at); at += 4 + n;
   }
@@ -100,12 +113,12 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
         statements.set(name, st);
       }
       // Serialised as query() does: the type's serializer, else the text form.
-      const values = params.map((v, i) => (v === null || v === undefined ? null : (pg.serializers[st.types[i]] ?? String)(v)));
+      const values = params.map((v, i) => (v === null || v === undefined ? null : v instanceof TextBytes ? v : (pg.serializers[st.types[i]] ?? String)(v)));
       // Every serializer kyclive meets returns text (bytea as \x hex); anything else, such as
       // bytes, takes PGlite's own serializer, which knows how to flag it.
-      const r = await pg.execProtocol(values.every((v) => v === null || typeof v === 'string')
+      const r = await pg.execProtocol(values.every((v) => v === null || typeof v === 'string' || v instanceof TextBytes)
         ? encodeBindExecute(name, values)
-        : concat(serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()));
+        : concat(serialize.bind({ statement: name, values: values.map(textOf) }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()));
       const [res] = parse.parseResults(r.messages, pg.parsers);
       return { rows: res?.rows ?? [], affectedRows: res?.affectedRows ?? 0 };
     });
