@@ -95,18 +95,22 @@ const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
 // The state test is repeated on v so that, on PostgreSQL, a row another transaction has just moved
 // on (processing → processed) is re-checked and left alone. The CTEs and the insert share one
 // snapshot, so the rows inserted here are not touched.
+// It returns a row only for the requests that got no verification (unknown user, fields missing,
+// or readiness not known yet): nothing at all, in the common case. Reading back one row per
+// request was the largest source of garbage on the embedded database's thread (PGlite builds an
+// ArrayBuffer, a string and an object per field), and its collections are what stalls requests.
 export const INITIATE_SQL = `
   with q as (select * from rows from (json_to_recordset($1::json) as (id uuid, client_id text, user_id bigint, token_hash text,
                  redirect_url text, challenges text, next_id uuid, first boolean, at float8, expires_at float8))
                with ordinality as t(id, client_id, user_id, token_hash, redirect_url, challenges, next_id, first, at, expires_at, ord)),
   found as (
     select q.id, q.client_id, q.user_id, q.token_hash, q.challenges, q.next_id, q.first, to_timestamp(q.at) as at, to_timestamp(q.expires_at) as expires_at,
-           q.ord, u.fields, u.liveness_missing,
+           q.ord, u.found, u.fields, u.liveness_missing,
            u.method, coalesce(q.redirect_url, u.default_redirect_url, $2) as redirect_url
-      from q cross join lateral (
-        select u.fields, u.liveness_missing, c.verification_method as method, c.default_redirect_url
+      from q left join lateral (
+        select true as found, u.fields, u.liveness_missing, c.verification_method as method, c.default_redirect_url
           from users u join clients c on c.id = u.client_id
-         where u.id = q.user_id and u.client_id = q.client_id offset 0) u),
+         where u.id = q.user_id and u.client_id = q.client_id offset 0) u on true),
   ready as (select * from found where liveness_missing = '{}'),
   ended as (
     update verifications v
@@ -122,7 +126,8 @@ export const INITIATE_SQL = `
     select id, client_id, user_id, method, case when next_id is null then 'initiated' else 'superseded' end, next_id, token_hash, redirect_url,
            case when method = 'certified' then challenges::jsonb else '[]'::jsonb end, expires_at, at, at
       from ready order by ord)
-  select id, liveness_missing as missing, case when liveness_missing is null then fields end as fields from found`;
+  select id, found is not null as found, liveness_missing as missing, case when found and liveness_missing is null then fields end as fields
+    from found where liveness_missing is distinct from '{}'`;
 
 export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Challenge[]) {
   let queue: Pending[] = [];
@@ -151,20 +156,21 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       id: r.id, client_id: r.p.clientId, user_id: r.p.userId, token_hash: sha256Hex(r.token), redirect_url: r.p.redirectUrl ?? null,
       challenges: makeChallenges(), next_id: r.next, first: r.first, at: now.getTime() / 1000, expires_at: expiresAt.getTime() / 1000,
     }));
-    type Found = { id: string; missing: string[] | null; fields: Record<string, string> | null };
+    /** A request that got no verification (see INITIATE_SQL); the others have no row. */
+    type Refused = { id: string; found: boolean; missing: string[] | null; fields: Record<string, string> | null };
     const batchJson = JSON.stringify(records);
     const params = [deps.config.defaultRedirectUrl];
-    const found = deps.db.preparedBatch
-      ? await deps.db.preparedBatch<Found>('initiate_verifications', INITIATE_SQL, batchJson, records.map((r) => r.id), params)
-      : await deps.db.prepared<Found>('initiate_verifications', INITIATE_SQL, [batchJson, ...params]);
-    const byId = new Map(found.rows.map((f) => [f.id, f]));
+    const result = deps.db.preparedBatch
+      ? await deps.db.preparedBatch<Refused>('initiate_verifications', INITIATE_SQL, batchJson, records.map((r) => r.id), params)
+      : await deps.db.prepared<Refused>('initiate_verifications', INITIATE_SQL, [batchJson, ...params]);
+    const refused = new Map(result.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
     for (const r of rows) {
-      const f = byId.get(r.id);
-      if (!f) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
+      const f = refused.get(r.id);
+      if (!f) r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+      else if (!f.found) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
       else if (f.missing === null) unknown.push({ p: r.p, fields: f.fields ?? {} });
-      else if (f.missing.length) r.p.reject(precondition(f.missing));
-      else r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+      else r.p.reject(precondition(f.missing));
     }
     // The requests' handlers continue only once this synchronous code is done, so release() here
     // still sends the next batch before any response is written. With users to send round again,
