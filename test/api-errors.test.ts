@@ -184,6 +184,22 @@ describe('live verification', () => {
     assert.equal((await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}/kycreview/`, { token: t.token })).status, 200);
   });
 
+  test('JSON labelled as a form (curl -d) is read as JSON; broken JSON so labelled is 400 and changes nothing', async () => {
+    const t = await tenant();
+    const u = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0];
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const ok = await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token: t.token, raw: ' {"redirectUrl":"https://integrator.example/from-curl"}', headers: form });
+    assert.equal(ok.status, 201, ok.text);
+    const before = await count('verifications');
+    const broken = await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token: t.token, raw: '{"redirectUrl":', headers: form });
+    assert.equal(assertTreezorError(broken, 400).message, 'The request body is not valid JSON.');
+    assert.equal(await count('verifications'), before);
+    // a real form is still a form
+    const c = await s.newClient(['read_only']);
+    const tok = await call(s.baseUrl, 'POST', '/oauth/token', { raw: `grant_type=client_credentials&client_id=${encodeURIComponent(c.clientId)}&client_secret=${encodeURIComponent(c.clientSecret)}`, headers: form });
+    assert.equal(tok.status, 200, tok.text);
+  });
+
   test('PUT kycliveness: 404 without a verification, 406 while not processed, 410 when superseded/expired', async () => {
     const t = await tenant();
     const u = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0];

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { parse as parseForm } from 'node:querystring';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -46,6 +47,13 @@ class AccessLog extends LogController {
   }
 }
 
+/** A JSON body, whatever its content type said; an empty one is no body. */
+function jsonBody(text: string): unknown {
+  const s = text.trim();
+  if (s === '') return undefined;
+  try { return JSON.parse(s); } catch { throw invalidJson(); }
+}
+
 const CASE_INSENSITIVE = /^\/v1\/users\/([^/?]+)\/(kycliveness|kycreview)(\/?)(\?.*)?$/i;
 
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -75,18 +83,17 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.addHook('onRequest', (req, reply, done) => { reply.header('X-Request-Id', req.id); done(); });
 
   // Legacy clients send JSON with any or no content type (contract §4.1): accept anything that parses.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    const s = (body as string).trim();
-    if (s === '') return done(null, undefined);
-    try { done(null, JSON.parse(s)); } catch { done(invalidJson() as never, undefined); }
-  });
+  const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    let value: unknown;
+    try { value = jsonBody(body as string); } catch (e) { return done(e as Error, undefined); }
+    done(null, value);
+  };
+  app.addContentTypeParser('*', { parseAs: 'string' }, json);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const s = (body as string).trim();
-    if (s === '') return done(null, undefined);
-    try { done(null, JSON.parse(s)); } catch { done(invalidJson() as never, undefined); }
-  });
-  await app.register(formbody);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  // `curl -d '{…}'` and many HTTP clients label a JSON body as a form. A form body never starts with
+  // { or [, so such a body is read as the JSON it is instead of becoming one odd form field.
+  await app.register(formbody, { parser: (s: string) => (/^\s*[[{]/.test(s) ? jsonBody(s) : parseForm(s)) as Record<string, unknown> });
   // multipart/form-data is the token endpoint's (routes/oauth.ts registers the plugin there): the
   // plugin adds three hooks to every request of the context it is registered in.
   app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => {
