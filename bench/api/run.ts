@@ -4,7 +4,8 @@
  * before it, then webhook delivery throughput (burst) and enqueue-to-receipt latency (steady
  * 500/s). Numbers, not assertions: compare the ratios.
  * Options: --duration SECONDS (default 10); --repeat N (default 1) measures each workload N times,
- * each beside its own bare-route measurement, and reports the median ratio; DATABASE_URL=postgres://…
+ * each beside its own bare-route measurement, and reports the median ratio; --server-latency adds
+ * the p50 / p99 the server itself measures (one more hook on its requests); DATABASE_URL=postgres://…
  * to bench PostgreSQL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -17,10 +18,14 @@ const duration = option('--duration') || 10;
 // This machine's speed drifts by a third from one run to the next: one pair of runs can land on
 // either side of a target that the median of several pairs clears or misses steadily.
 const repeat = Math.max(1, Math.floor(option('--repeat') || 1));
+const serverLatency = process.argv.includes('--server-latency');
 const here = new URL('.', import.meta.url).pathname;
 
 function start(file: string): Promise<{ child: ChildProcess; port: number; call: (m: object) => Promise<any> }> {
-  const child = fork(`${here}${file}`, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(`${here}${file}`, [], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...(serverLatency ? { KYCLIVE_BENCH_SERVER_LATENCY: '1' } : {}) },
+  });
   let seq = 0;
   const waiting = new Map<number, (v: any) => void>();
   return new Promise((resolve, reject) => {
@@ -81,7 +86,7 @@ const workloads = [
     prepare: async () => { fresh = (await kyc.call({ cmd: 'users', n: 12_000 * duration * repeat, clientId: creds.clientId })).userIds; },
   },
 ];
-type Pair = { r: autocannon.Result; b: autocannon.Result };
+type Pair = { r: autocannon.Result; b: autocannon.Result; server?: { p50: number; p99: number } };
 const pairs = new Map<string, Pair[]>(workloads.map((w) => [w.name, []]));
 // Workload by workload, and run by run: re-initiation runs first, as before, and each run's ratio
 // is taken against the bare route measured right before it.
@@ -89,7 +94,9 @@ for (const w of workloads) {
   await w.prepare?.();
   for (let i = 0; i < repeat; i++) {
     const b = await load(bareOpts);
-    pairs.get(w.name)!.push({ b, r: await kycliveness(w.user) });
+    if (serverLatency) await kyc.call({ cmd: 'latency' }); // drop what came before this run
+    const r = await kycliveness(w.user);
+    pairs.get(w.name)!.push({ b, r, server: serverLatency ? await kyc.call({ cmd: 'latency' }) : undefined });
   }
 }
 const row = (name: string, r: autocannon.Result) => `| ${name} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx} | ${r.errors} |`;
@@ -99,6 +106,10 @@ const pctStr = (x: number) => `${(x * 100).toFixed(1)}%`;
 console.log('\n| route | req/s | p50 ms | p99 ms | non-2xx | errors | bare route just before, req/s | ratio |\n|---|---|---|---|---|---|---|---|');
 for (const w of workloads) {
   for (const pr of pairs.get(w.name)!) console.log(`${row(`POST /v1/users/{id}/kycliveness, ${w.name}`, pr.r)} ${Math.round(pr.b.requests.average)} | ${pctStr(ratioOf(pr))} |`);
+}
+if (serverLatency) {
+  console.log('\n| POST kycliveness, as the server measures it | p50 ms | p99 ms | client p99 ms |\n|---|---|---|---|');
+  for (const w of workloads) for (const pr of pairs.get(w.name)!) console.log(`| ${w.name} | ${pr.server!.p50.toFixed(1)} | ${pr.server!.p99.toFixed(1)} | ${pr.r.latency.p99} |`);
 }
 console.log('\n| bare Fastify POST | req/s | p50 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|');
 for (const w of workloads) for (const pr of pairs.get(w.name)!) console.log(row('bare Fastify POST', pr.b));

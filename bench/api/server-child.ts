@@ -19,6 +19,16 @@ const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-bench-'));
 const config = loadConfig({ KYCLIVE_ANALYZER: 'sandbox', ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
 if (config.databaseUrl) config.webhooks.allowLoopback = true;
 const rt = await createRuntime(config, {});
+// --server-latency (run.ts): each POST kycliveness's time from its first hook to its response's
+// end, as the server sees it. It leaves out the time a request waits on its socket before the
+// event loop reads it, and the load generator's own delays, which the client's p99 includes.
+const serverLatencies: number[] = [];
+if (process.env.KYCLIVE_BENCH_SERVER_LATENCY === '1') {
+  rt.app.addHook('onResponse', (req, reply, done) => {
+    if (req.method === 'POST' && req.routeOptions.url === '/v1/users/:userId/kycliveness') serverLatencies.push(reply.elapsedTime);
+    done();
+  });
+}
 await rt.app.listen({ port: 0, host: '127.0.0.1' });
 await rt.startBackground();
 const port = (rt.app.server.address() as AddressInfo).port;
@@ -52,6 +62,11 @@ process.on('message', async (m: any) => {
       });
       rt.deps.wake.webhooks();
       process.send!({ id: m.id, ok: true });
+    } else if (m.cmd === 'latency') {
+      // percentiles of the requests answered since the last call
+      const s = serverLatencies.splice(0).sort((a, b) => a - b);
+      const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+      process.send!({ id: m.id, ok: true, count: s.length, p50: at(0.5), p99: at(0.99) });
     } else if (m.cmd === 'close') {
       await rt.close();
       process.send!({ id: m.id, ok: true });
