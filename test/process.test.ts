@@ -1,7 +1,8 @@
 /**
  * kyclive as its users start it: the real entry point in a child process. Checks the printed
  * lines other tools parse, health endpoints, the docs page, JSON logs without personal data,
- * the clients CLI, and a graceful SIGTERM that finishes what is in flight.
+ * the clients CLI, and a graceful SIGTERM that finishes what is in flight. The last test drives
+ * the runtime's close() in process, where a request can be held in flight deterministically.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openPgliteThread } from '../src/storage/db/pglite-thread.ts';
+import { call, startTestServer } from './helpers/runtime.ts';
 
 const BIN = new URL('../bin/kyclive.mjs', import.meta.url).pathname;
 
@@ -204,5 +208,32 @@ test('split deployment on PostgreSQL: API with KYCLIVE_WORKER=0, jobs run by a s
     await rec.close();
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('close: a request in flight when the runtime starts draining is answered, with Connection: close', async () => {
+  const db = await openPgliteThread();
+  const s = await startTestServer(db);
+  let closing: Promise<void> | undefined;
+  try {
+    const token = await s.token(await s.newClient());
+    const user = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'drain@example.com', firstname: 'Ada', lastname: 'L', birthday: '1990-01-01' } })).json.users[0];
+    // An open transaction holds the embedded database: the GET below waits for it, in flight.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const held = db.transaction(async (tx) => { await tx.query('select 1'); await gate; });
+    const inFlight = call(s.baseUrl, 'GET', `/v1/users/${user.userId}`, { token });
+    await sleep(200);
+    closing = s.runtime.close();
+    await sleep(50);
+    release();
+    await held;
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    assert.equal(r.json.users[0].userId, user.userId);
+    assert.equal(r.headers.get('connection'), 'close');
+  } finally {
+    await (closing ?? s.runtime.close());
+    rmSync(s.dataDir, { recursive: true, force: true });
   }
 });

@@ -141,8 +141,9 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   if (opts.logger && !opts.log) deps.log = app.log;
   log = deps.log;
   // While draining, every response closes its connection: a keep-alive connection whose request was
-  // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it
-  app.addHook('onSend', async (_req, reply) => { if (draining) reply.header('connection', 'close'); });
+  // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it.
+  // Callback-style like the API's other hooks on every request (api/app.ts).
+  app.addHook('onSend', (_req, reply, payload, done) => { if (draining) reply.header('connection', 'close'); done(null, payload); });
   jobs = createJobRunner(deps, {
     'analysis.run': {
       timeoutMs: 10 * 60_000,
