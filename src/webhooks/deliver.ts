@@ -119,7 +119,8 @@ function post(
     const finish = (result: Omit<DeliveryResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
-      resolve({ ...result, durationMs: elapsed() });
+      // not `{ ...result, durationMs }`: V8 11.3 allocates that in the old generation (initiate-batcher.ts)
+      resolve(Object.assign(result, { durationMs: elapsed() }));
     };
     const finishWithResponse = (error?: string) => {
       const status = res!.statusCode!;

@@ -15,6 +15,8 @@ export async function getLatestVerification(deps: AppDeps, clientId: string, raw
   const v = await findLatestForUser(deps.db, clientId, user.id);
   if (!v) throw new KycError('not_found', 'This user has no live verification.', { param: 'userId' });
   const state = effectiveState(v, deps.clock.now());
-  const payload = kyclivenessPayload({ ...v, state }, user, state === 'processed');
-  return { ...payload, 'expires-at': v.expiresAt.toISOString(), 'created-at': v.createdAt.toISOString() };
+  // Object.assign rather than `{ ...x, more }`, which V8 11.3 (Node 20) allocates in the old
+  // generation (initiate-batcher.ts, submit): GET kycliveness is what integrators poll.
+  const payload = kyclivenessPayload(Object.assign({}, v, { state }), user, state === 'processed');
+  return Object.assign(payload, { 'expires-at': v.expiresAt.toISOString(), 'created-at': v.createdAt.toISOString() });
 }

@@ -30,7 +30,10 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     if (dead) { reject(dead); return; }
     const id = ++seq;
     pending.set(id, { resolve, reject });
-    worker.postMessage({ ...msg, id }, transfer);
+    // msg is the caller's own literal: setting id beats `{ ...msg, id }`, which V8 allocates in the
+    // old generation (initiate-batcher.ts, submit)
+    msg.id = id;
+    worker.postMessage(msg, transfer);
   });
   const utf8 = new TextEncoder();
   try {

@@ -112,7 +112,10 @@ parentPort.on('message', async (m) => {
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'batch':
-        batches.push({ ...m, sql: sqlOf(m) });
+        // the message is ours: a spread followed by a property would be allocated in the old
+        // generation (initiate-batcher.ts, submit)
+        m.sql = sqlOf(m);
+        batches.push(m);
         scheduleBatches();
         return;
       case 'exec':
