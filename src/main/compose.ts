@@ -102,6 +102,14 @@ function analysisConcurrency(config: Config, given?: Analyzer): number {
  * while its tables are still small (each VACUUM holds PGlite's one connection while it runs).
  */
 const DB_MAINTENANCE_MS = 10_000;
+/**
+ * The embedded database is held by this process alone (the data directory's lock), so every job
+ * and webhook delivery is written here and wakes its loop: the idle loops need not poll it. They
+ * sleep until the next retry or lease they know of, and look at least this often anyway. Polling
+ * every 250 ms and 1 s was five statements a second on the database thread, idle or not, each
+ * delaying the requests queued behind it by 2-8 ms under load.
+ */
+const EMBEDDED_IDLE_CAP_MS = 30_000;
 
 export interface Runtime {
   config: Config;
@@ -150,8 +158,14 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
       onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
     },
-  }, { concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs });
-  webhooks = createDispatcher(deps, { concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs });
+  }, {
+    concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs,
+    idleCapMs: db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined,
+  });
+  webhooks = createDispatcher(deps, {
+    concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs,
+    idleCapMs: db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined,
+  });
   let sweeper: NodeJS.Timeout | undefined;
   let vacuum: NodeJS.Timeout | undefined;
   return {

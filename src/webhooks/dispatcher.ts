@@ -4,6 +4,7 @@
  * lease lapses, so nothing accepted is lost; receivers dedupe on webhook_id (at-least-once).
  */
 import type { AppDeps } from '../app/deps.ts';
+import { idleWait } from '../lib/idle-wait.ts';
 import { deliverWebhook, type DeliveryResult } from './deliver.ts';
 import { classifyResponse, nextAttemptDelayMs, shouldRetry } from './retry-policy.ts';
 import { buildWebhookBody, signatureHeader, SIGNATURE_HEADER } from './signing.ts';
@@ -22,13 +23,21 @@ export interface DispatcherOptions {
   policy: WebhookUrlPolicy;
   /** Lease on a claimed delivery: longer than the HTTP timeout. */
   leaseMs?: number;
+  /** How often an idle dispatcher looks for deliveries written by another process. */
   idlePollMs?: number;
+  /**
+   * When no other process writes deliveries (the embedded database: one process holds it), an
+   * idle dispatcher sleeps until the earliest delivery it knows becomes due (a retry, a lapsing
+   * lease), at most this long; writes in this process wake it at once. Default: idlePollMs.
+   */
+  idleCapMs?: number;
   random?: () => number;
 }
 
 export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   const leaseMs = opts.leaseMs ?? opts.timeoutMs * 3 + 5000;
   const idlePollMs = opts.idlePollMs ?? 1000;
+  const idleCapMs = Math.max(idlePollMs, opts.idleCapMs ?? idlePollMs);
   const random = opts.random ?? Math.random;
   let running = false;
   let inFlight = 0;
@@ -68,9 +77,26 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     return r.rows;
   }
 
+  /**
+   * How long to sleep once a claim found nothing more: until the earliest pending retry or
+   * delivery lease, within idleCapMs. Something due already but not claimable (a row another
+   * process holds) is looked at again after idlePollMs, not in a loop.
+   */
+  async function idleWaitMs(): Promise<number> {
+    if (idleCapMs === idlePollMs) return idlePollMs;
+    const r = await deps.db.prepared<{ at: Date | null }>('next_webhook_due',
+      `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
+                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`, []);
+    const at = r.rows[0]?.at;
+    if (!at) return idleCapMs;
+    const inMs = at.getTime() - deps.clock.now().getTime();
+    return inMs > 0 ? Math.min(idleCapMs, inMs) : idlePollMs;
+  }
+
   async function flush(): Promise<void> {
     while (pending.length) {
       const batch = pending.splice(0, 500);
+      const retries = batch.some((o) => o.state === 'pending');
       await deps.db.transaction(async (tx) => {
         await tx.query(
           `insert into webhook_attempts (delivery_id, attempted_at, duration_ms, status, error, response_snippet)
@@ -86,6 +112,8 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
           [batch.map((o) => o.id), batch.map((o) => o.state), batch.map((o) => o.nextAttemptAt), batch.map((o) => o.r.status ?? null), batch.map((o) => o.at)],
         );
       });
+      // The loop may have gone idle before this retry was written: it learns its due time now.
+      if (retries) wake();
     }
   }
 
@@ -131,10 +159,12 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       woken = false;
       const free = opts.concurrency - inFlight;
       let claimed = 0;
+      let drained = false;
       if (free > 0 && (inFlight === 0 || free >= minBatch)) {
         let rows: Claimed[] = [];
         try {
           rows = await claim(free);
+          drained = rows.length < free;
         } catch (err) {
           if (running) deps.log.error({ err }, 'webhook claim failed');
         }
@@ -146,10 +176,16 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       }
       // More may be due, or something happened while we were claiming: look again at once.
       if ((claimed > 0 && inFlight < opts.concurrency) || woken) continue;
-      await new Promise<void>((resolve) => {
-        wakeResolve = resolve;
-        setTimeout(resolve, idlePollMs).unref();
-      });
+      // Nothing more due now: sleep until something is. Otherwise (deliveries in flight, whose
+      // ends wake the loop, or a failed claim) the poll interval bounds the wait.
+      let waitMs = idlePollMs;
+      if (drained) {
+        try { waitMs = await idleWaitMs(); } catch (err) { if (running) deps.log.error({ err }, 'webhook due time failed'); }
+        if (woken) continue;
+      }
+      const w = idleWait(waitMs);
+      wakeResolve = w.wake;
+      await w.done;
       wakeResolve = null;
     }
   }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
 import { parseJobPayload, type JobKind, type JobPayloads } from '../app/jobs.ts';
+import { idleWait } from '../lib/idle-wait.ts';
 
 export interface JobHandler<K extends JobKind> {
   run(payload: JobPayloads[K], signal: AbortSignal): Promise<unknown>;
@@ -25,7 +26,21 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(5 * 60_000, 2_000 * 2 ** Math.max(0, attempts - 1));
 }
 
-export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: { concurrency: number; leaseSeconds: number; pollIntervalMs: number }) {
+export interface JobRunnerOptions {
+  concurrency: number;
+  leaseSeconds: number;
+  /** How often an idle runner looks for jobs written by another process. */
+  pollIntervalMs: number;
+  /**
+   * When no other process writes jobs (the embedded database: one process holds it), an idle
+   * runner sleeps until the earliest job it knows becomes due (a retry, a lapsing lease), at most
+   * this long; enqueues in this process wake it at once. Default: pollIntervalMs.
+   */
+  idleCapMs?: number;
+}
+
+export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobRunnerOptions) {
+  const idleCapMs = Math.max(opts.pollIntervalMs, opts.idleCapMs ?? opts.pollIntervalMs);
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let running = false;
   let active = 0;
@@ -47,6 +62,17 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: { co
       [now, new Date(now.getTime() + opts.leaseSeconds * 1000), workerId],
     );
     return r.rows[0] ?? null;
+  }
+
+  /** Until the earliest queued or leased job is due, within idleCapMs (see dispatcher.ts). */
+  async function idleWaitMs(): Promise<number> {
+    if (idleCapMs === opts.pollIntervalMs) return opts.pollIntervalMs;
+    const r = await deps.db.prepared<{ at: Date | null }>('next_job_due',
+      `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`, []);
+    const at = r.rows[0]?.at;
+    if (!at) return idleCapMs;
+    const inMs = at.getTime() - deps.clock.now().getTime();
+    return inMs > 0 ? Math.min(idleCapMs, inMs) : opts.pollIntervalMs;
   }
 
   async function execute(job: JobRow): Promise<void> {
@@ -99,9 +125,13 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: { co
   async function loop(): Promise<void> {
     while (running) {
       let job: JobRow | null = null;
+      let drained = false;
       if (active < opts.concurrency) {
         woken = false;
-        try { job = await claim(); } catch (err) { if (running) deps.log.error({ err }, 'job claim failed'); }
+        try {
+          job = await claim();
+          drained = !job;
+        } catch (err) { if (running) deps.log.error({ err }, 'job claim failed'); }
         if (job) {
           active++;
           execute(job).finally(() => { active--; wake(); });
@@ -109,7 +139,15 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: { co
         }
       }
       if (woken && active < opts.concurrency) continue;
-      await new Promise<void>((resolve) => { wakeResolve = resolve; setTimeout(resolve, opts.pollIntervalMs).unref(); });
+      // Nothing due now: sleep until something is. At full concurrency, a job's end wakes the loop.
+      let waitMs = opts.pollIntervalMs;
+      if (drained) {
+        try { waitMs = await idleWaitMs(); } catch (err) { if (running) deps.log.error({ err }, 'job due time failed'); }
+        if (woken) continue;
+      }
+      const w = idleWait(waitMs);
+      wakeResolve = w.wake;
+      await w.done;
       wakeResolve = null;
     }
   }
