@@ -89,3 +89,18 @@ test('on PGlite (no checkpointer of its own) a pass checkpoints when one is due,
     await db.close();
   }
 });
+
+test('on PGlite an ANALYZE samples 3 000 rows and keeps ten-bucket statistics: it holds the only database thread', async () => {
+  const db = await openPgliteThread();
+  try {
+    assert.equal((await db.query<{ default_statistics_target: string }>('show default_statistics_target')).rows[0].default_statistics_target, '10');
+    await db.exec('create table s (n int)');
+    await db.query('insert into s select g from generate_series(1, 20000) g');
+    await db.exec('analyze s');
+    const st = (await db.query<{ bounds: number }>(`select array_length(histogram_bounds::text::int[], 1) as bounds from pg_stats where tablename = 's' and attname = 'n'`)).rows[0];
+    // 100 + 1 bounds at PostgreSQL's default target
+    assert.equal(st.bounds, 11);
+  } finally {
+    await db.close();
+  }
+});
