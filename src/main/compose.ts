@@ -152,6 +152,7 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it.
   // Callback-style like the API's other hooks on every request (api/app.ts).
   app.addHook('onSend', (_req, reply, payload, done) => { if (draining) reply.header('connection', 'close'); done(null, payload); });
+  const idleCapMs = db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined;
   jobs = createJobRunner(deps, {
     'analysis.run': {
       timeoutMs: 10 * 60_000,
@@ -160,11 +161,11 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
     },
   }, {
     concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs,
-    idleCapMs: db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined,
+    idleCapMs,
   });
   webhooks = createDispatcher(deps, {
     concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs,
-    idleCapMs: db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined,
+    idleCapMs,
   });
   let sweeper: NodeJS.Timeout | undefined;
   let vacuum: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
  * lease lapses, so nothing accepted is lost; receivers dedupe on webhook_id (at-least-once).
  */
 import type { AppDeps } from '../app/deps.ts';
-import { idleWait } from '../lib/idle-wait.ts';
+import { createIdleWaiter } from '../lib/idle-wait.ts';
 import { deliverWebhook, type DeliveryResult } from './deliver.ts';
 import { classifyResponse, nextAttemptDelayMs, shouldRetry } from './retry-policy.ts';
 import { buildWebhookBody, signatureHeader, SIGNATURE_HEADER } from './signing.ts';
@@ -37,20 +37,22 @@ export interface DispatcherOptions {
 export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   const leaseMs = opts.leaseMs ?? opts.timeoutMs * 3 + 5000;
   const idlePollMs = opts.idlePollMs ?? 1000;
-  const idleCapMs = Math.max(idlePollMs, opts.idleCapMs ?? idlePollMs);
   const random = opts.random ?? Math.random;
   let running = false;
   let inFlight = 0;
-  let wakeResolve: (() => void) | null = null;
-  let woken = false;
   const pending: Outcome[] = [];
   let flushing: Promise<void> | null = null;
   let loopDone: Promise<void> = Promise.resolve();
 
-  function wake() {
-    woken = true;
-    wakeResolve?.();
-  }
+  const waiter = createIdleWaiter({
+    pollMs: idlePollMs, capMs: opts.idleCapMs, now: () => deps.clock.now(),
+    // the earliest pending retry or delivery lease
+    nextDue: async () => (await deps.db.prepared<{ at: Date | null }>('next_webhook_due',
+      `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
+                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`, [])).rows[0]?.at ?? null,
+    onError: (err) => { if (running) deps.log.error({ err }, 'webhook due time failed'); },
+  });
+  const wake = () => waiter.wake();
 
   // Due deliveries come from two index walks, each in its index's order and stopped at the limit:
   // one OR over both made the planner fetch and sort every due delivery on each claim (8.5 ms for
@@ -75,22 +77,6 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       [now, limit, new Date(now.getTime() + leaseMs)],
     );
     return r.rows;
-  }
-
-  /**
-   * How long to sleep once a claim found nothing more: until the earliest pending retry or
-   * delivery lease, within idleCapMs. Something due already but not claimable (a row another
-   * process holds) is looked at again after idlePollMs, not in a loop.
-   */
-  async function idleWaitMs(): Promise<number> {
-    if (idleCapMs === idlePollMs) return idlePollMs;
-    const r = await deps.db.prepared<{ at: Date | null }>('next_webhook_due',
-      `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
-                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`, []);
-    const at = r.rows[0]?.at;
-    if (!at) return idleCapMs;
-    const inMs = at.getTime() - deps.clock.now().getTime();
-    return inMs > 0 ? Math.min(idleCapMs, inMs) : idlePollMs;
   }
 
   async function flush(): Promise<void> {
@@ -156,7 +142,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     // PGlite), capping throughput well below the 500/s target once completions trickle in.
     const minBatch = Math.min(16, Math.ceil(opts.concurrency / 4));
     while (running) {
-      woken = false;
+      waiter.clear();
       const free = opts.concurrency - inFlight;
       let claimed = 0;
       let drained = false;
@@ -175,18 +161,10 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
         }
       }
       // More may be due, or something happened while we were claiming: look again at once.
-      if ((claimed > 0 && inFlight < opts.concurrency) || woken) continue;
-      // Nothing more due now: sleep until something is. Otherwise (deliveries in flight, whose
-      // ends wake the loop, or a failed claim) the poll interval bounds the wait.
-      let waitMs = idlePollMs;
-      if (drained) {
-        try { waitMs = await idleWaitMs(); } catch (err) { if (running) deps.log.error({ err }, 'webhook due time failed'); }
-        if (woken) continue;
-      }
-      const w = idleWait(waitMs);
-      wakeResolve = w.wake;
-      await w.done;
-      wakeResolve = null;
+      if ((claimed > 0 && inFlight < opts.concurrency) || waiter.woken) continue;
+      // Nothing more due now (drained): until something is. Otherwise deliveries in flight, whose
+      // ends wake the loop, or a failed claim: the poll interval.
+      await waiter.sleep(drained);
     }
   }
 

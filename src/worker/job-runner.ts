@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
 import { parseJobPayload, type JobKind, type JobPayloads } from '../app/jobs.ts';
-import { idleWait } from '../lib/idle-wait.ts';
+import { createIdleWaiter } from '../lib/idle-wait.ts';
 
 export interface JobHandler<K extends JobKind> {
   run(payload: JobPayloads[K], signal: AbortSignal): Promise<unknown>;
@@ -40,16 +40,19 @@ export interface JobRunnerOptions {
 }
 
 export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobRunnerOptions) {
-  const idleCapMs = Math.max(opts.pollIntervalMs, opts.idleCapMs ?? opts.pollIntervalMs);
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let running = false;
   let active = 0;
   const controllers = new Set<AbortController>();
-  let wakeResolve: (() => void) | null = null;
-  let woken = false;
   let loopDone: Promise<void> = Promise.resolve();
-
-  function wake() { woken = true; wakeResolve?.(); }
+  const waiter = createIdleWaiter({
+    pollMs: opts.pollIntervalMs, capMs: opts.idleCapMs, now: () => deps.clock.now(),
+    // the earliest queued job or job lease
+    nextDue: async () => (await deps.db.prepared<{ at: Date | null }>('next_job_due',
+      `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`, [])).rows[0]?.at ?? null,
+    onError: (err) => { if (running) deps.log.error({ err }, 'job due time failed'); },
+  });
+  const wake = () => waiter.wake();
 
   async function claim(): Promise<JobRow | null> {
     const now = deps.clock.now();
@@ -62,17 +65,6 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
       [now, new Date(now.getTime() + opts.leaseSeconds * 1000), workerId],
     );
     return r.rows[0] ?? null;
-  }
-
-  /** Until the earliest queued or leased job is due, within idleCapMs (see dispatcher.ts). */
-  async function idleWaitMs(): Promise<number> {
-    if (idleCapMs === opts.pollIntervalMs) return opts.pollIntervalMs;
-    const r = await deps.db.prepared<{ at: Date | null }>('next_job_due',
-      `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`, []);
-    const at = r.rows[0]?.at;
-    if (!at) return idleCapMs;
-    const inMs = at.getTime() - deps.clock.now().getTime();
-    return inMs > 0 ? Math.min(idleCapMs, inMs) : opts.pollIntervalMs;
   }
 
   async function execute(job: JobRow): Promise<void> {
@@ -127,7 +119,7 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
       let job: JobRow | null = null;
       let drained = false;
       if (active < opts.concurrency) {
-        woken = false;
+        waiter.clear();
         try {
           job = await claim();
           drained = !job;
@@ -138,17 +130,9 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
           continue;
         }
       }
-      if (woken && active < opts.concurrency) continue;
-      // Nothing due now: sleep until something is. At full concurrency, a job's end wakes the loop.
-      let waitMs = opts.pollIntervalMs;
-      if (drained) {
-        try { waitMs = await idleWaitMs(); } catch (err) { if (running) deps.log.error({ err }, 'job due time failed'); }
-        if (woken) continue;
-      }
-      const w = idleWait(waitMs);
-      wakeResolve = w.wake;
-      await w.done;
-      wakeResolve = null;
+      if (waiter.woken && active < opts.concurrency) continue;
+      // Nothing due now (drained): until something is. At full concurrency, a job's end wakes the loop.
+      await waiter.sleep(drained);
     }
   }
 
