@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app/deps.ts';
 import { KycError } from '../domain/errors.ts';
+import { sha256Hex } from '../lib/secrets.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { accessTag?: { tag: string; fingerprint: string; replayed: boolean } }
@@ -38,7 +38,7 @@ export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
 
   async function claim(req: FastifyRequest, reply: FastifyReply, tag: unknown): Promise<void> {
     if (typeof tag !== 'string' || tag.length > 250) throw new KycError('invalid_request', 'accessTag must be a string of at most 250 characters.', { param: 'accessTag' });
-    const fingerprint = createHash('sha256').update(`${req.method} ${req.url.split('?')[0].toLowerCase()} ${JSON.stringify(req.body ?? null)}`).digest('hex');
+    const fingerprint = sha256Hex(`${req.method} ${req.url.split('?')[0].toLowerCase()} ${JSON.stringify(req.body ?? null)}`);
     const clientId = req.principal!.clientId;
     // Twice at most: a reservation released between our insert and our read is claimable again.
     for (let attempt = 0; attempt < 2; attempt++) {
