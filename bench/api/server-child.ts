@@ -3,7 +3,7 @@
  * DATABASE_URL) in its own process, so the load generator does not share its event loop. Answers
  * IPC commands from bench/api/run.ts to set up data and enqueue webhook events.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -68,7 +68,7 @@ process.on('message', async (m: any) => {
       const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
       process.send!({ id: m.id, ok: true, count: s.length, p50: at(0.5), p99: at(0.99) });
     } else if (m.cmd === 'close') {
-      await rt.close();
+      await shutdown();
       process.send!({ id: m.id, ok: true });
       process.exit(0);
     }
@@ -76,4 +76,12 @@ process.on('message', async (m: any) => {
     process.send!({ id: m.id, ok: false, error: String(e) });
   }
 });
+// The data directory holds a gigabyte after a few runs: it goes with the process, also when
+// run.ts ends without asking: an error closes the IPC channel, ^C signals the whole group.
+let closing: Promise<void> | undefined;
+function shutdown(): Promise<void> {
+  closing ??= rt.close().finally(() => rmSync(dataDir, { recursive: true, force: true }));
+  return closing;
+}
+for (const ev of ['disconnect', 'SIGINT', 'SIGTERM'] as const) process.on(ev, () => { shutdown().finally(() => process.exit(0)); });
 process.send!({ ready: true, port });
