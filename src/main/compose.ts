@@ -21,7 +21,7 @@ import type { Config } from '../config/config.ts';
 import { createDiskBlobStore } from '../storage/blob/disk.ts';
 import { createEncryptedBlobStore, parseKeyringFromConfig } from '../storage/blob/encrypted.ts';
 import { createS3BlobStore, parseBlobStoreUrl } from '../storage/blob/s3.ts';
-import { runMaintenance } from '../storage/db/maintenance.ts';
+import { ownMaintenanceReason, runMaintenance } from '../storage/db/maintenance.ts';
 import { migrate } from '../storage/db/migrate.ts';
 import { openPgliteThread } from '../storage/db/pglite-thread.ts';
 import { openPostgres } from '../storage/db/postgres.ts';
@@ -184,8 +184,10 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       sweeper = setInterval(sweep, 60_000);
       sweeper.unref();
       void sweep();
-      // PGlite has no autovacuum worker (maintenance.ts); PostgreSQL runs its own.
-      if (db.kind === 'pglite') {
+      // PGlite has no autovacuum worker (maintenance.ts); PostgreSQL runs its own, unless it is off.
+      const maintain = await ownMaintenanceReason(db).catch((err) => { deps.log.error({ err }, 'could not read the autovacuum setting'); return null; });
+      if (maintain === 'autovacuum off') deps.log.warn({ maintenanceIntervalSeconds: DB_MAINTENANCE_MS / 1000 }, "autovacuum is off on this PostgreSQL server: kyclive applies autovacuum's rules to its own tables");
+      if (maintain) {
         vacuum = setInterval(() => { runMaintenance(db, clock.now()).catch((err) => deps.log.error({ err }, 'database maintenance failed')); }, DB_MAINTENANCE_MS);
         vacuum.unref();
       }

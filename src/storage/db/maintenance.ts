@@ -10,7 +10,9 @@
  * This applies PostgreSQL's own autovacuum rule (vacuum when dead tuples exceed 50 + 20 % of the
  * live ones, or inserts since the last vacuum 1 000 + 20 %; analyze when modifications since the
  * last analyze exceed 50 + 10 %) from the server's background loop. PostgreSQL in production has
- * its real autovacuum and skips this.
+ * its real autovacuum and skips this, unless the server has autovacuum turned off
+ * (ownMaintenanceReason): some operators turn it off for a bulk load and never on again, and
+ * kyclive's tables then bloat as PGlite's would.
  */
 import type { Db } from '../../app/ports.ts';
 
@@ -71,6 +73,16 @@ export function maintenanceDue(tables: readonly TableActivity[], now: Date, rule
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/**
+ * Why kyclive must vacuum and analyze its own tables, or null when the database does it: PGlite
+ * has no autovacuum worker, and a PostgreSQL server may have autovacuum turned off.
+ */
+export async function ownMaintenanceReason(db: Db): Promise<'embedded database' | 'autovacuum off' | null> {
+  if (db.kind === 'pglite') return 'embedded database';
+  const r = await db.query<{ autovacuum: string }>(`select current_setting('autovacuum') as autovacuum`);
+  return r.rows[0].autovacuum === 'on' ? null : 'autovacuum off';
+}
+
 /** One pass: reads the statistics PGlite keeps (track_counts is on) and maintains what is due. */
 export async function runMaintenance(db: Db, now: Date, checkpointRule = CHECKPOINT_RULE): Promise<Maintenance[]> {
   const r = await db.query<{ table: string; live: number; dead: number; inserted: number; modified: number; analyzed_at: Date | null; xid_age: number }>(
@@ -83,8 +95,10 @@ export async function runMaintenance(db: Db, now: Date, checkpointRule = CHECKPO
     analyzedAt: x.analyzed_at, xidAge: Number(x.xid_age),
   })), now);
   // One statement at a time: each holds PGlite's only connection while it runs, and requests
-  // waiting behind it should wait for one table, not for all of them.
-  for (const m of due) await db.exec(`${m.action} ${quoteIdent(m.table)}`);
+  // waiting behind it should wait for one table, not for all of them. SKIP_LOCKED: several kyclive
+  // processes on one PostgreSQL without autovacuum each run this pass, and one VACUUM of a table
+  // is enough; the others skip it instead of queueing behind it.
+  for (const m of due) await db.exec(`${m.action} (skip_locked) ${quoteIdent(m.table)}`);
   // PostgreSQL has a checkpointer of its own.
   if (db.kind !== 'pglite') return due;
   const c = (await db.query<{ seconds: number; wal: number }>(

@@ -1,0 +1,66 @@
+/**
+ * Who vacuums kyclive's tables: PGlite never does (no autovacuum worker), PostgreSQL does unless its
+ * autovacuum is turned off, and then kyclive applies autovacuum's rules itself. The PostgreSQL
+ * case is checked against the server's actual setting: either branch can fail.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../src/config/config.ts';
+import { createRuntime } from '../src/main/compose.ts';
+import type { Log } from '../src/app/deps.ts';
+import { ownMaintenanceReason, runMaintenance } from '../src/storage/db/maintenance.ts';
+import { migrate } from '../src/storage/db/migrate.ts';
+import { testDatabases } from './helpers/databases.ts';
+
+for (const tdb of await testDatabases()) {
+  test(`${tdb.name}: kyclive maintains its tables exactly when the database does not`, { skip: tdb.skip }, async () => {
+    const { db, drop } = await tdb.open();
+    try {
+      await migrate(db);
+      const reason = await ownMaintenanceReason(db);
+      if (tdb.name === 'pglite') {
+        assert.equal(reason, 'embedded database');
+        return;
+      }
+      const setting = (await db.query<{ autovacuum: string }>('show autovacuum')).rows[0].autovacuum;
+      assert.equal(reason, setting === 'on' ? null : 'autovacuum off', `autovacuum=${setting}`);
+      if (reason !== null) {
+        // Autovacuum off: a pass removes the dead tuples that updates left, as on PGlite, and leaves
+        // checkpoints to PostgreSQL's checkpointer.
+        await db.query(`insert into clients (id, name, secret_hash, scopes) values ('c1', 'n', 'x', '{}')`);
+        await db.query(`insert into users (client_id) select 'c1' from generate_series(1, 2000)`);
+        await db.query('update users set kyc_level = 1');
+        await db.query('update users set kyc_level = 2');
+        const stats = async () => (await db.query<{ dead: number; vacuumed: Date | null }>(
+          `select n_dead_tup as dead, last_vacuum as vacuumed from pg_stat_user_tables where relname = 'users'`)).rows[0];
+        // PostgreSQL publishes its table statistics at most once a second.
+        const until = async (reached: (dead: number) => boolean) => { for (let i = 0; i < 50 && !reached(Number((await stats()).dead)); i++) await sleep(100); };
+        await until((dead) => dead > 0);
+        assert.ok(Number((await stats()).dead) >= 4000, 'the updates left dead tuples');
+        const done = await runMaintenance(db, new Date());
+        assert.ok(done.some((m) => m.table === 'users' && m.action === 'vacuum'), JSON.stringify(done));
+        assert.ok(!done.some((m) => m.action === 'checkpoint'), 'PostgreSQL checkpoints by itself');
+        await until((dead) => dead === 0);
+        assert.ok((await stats()).vacuumed);
+      }
+      // The server warns at start when it takes the job on, and only then.
+      const warnings: string[] = [];
+      const log: Log = { info() {}, error() {}, warn(_obj, msg) { warnings.push(msg ?? ''); } };
+      const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-test-'));
+      const config = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_ANALYZER: 'sandbox' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
+      const rt = await createRuntime(config, { db, log });
+      await rt.startBackground();
+      await rt.close(); // closes db too
+      rmSync(dataDir, { recursive: true, force: true });
+      assert.equal(warnings.some((w) => w.startsWith('autovacuum is off')), reason !== null, JSON.stringify(warnings));
+    } finally {
+      await db.close().catch(() => {});
+      await drop();
+    }
+  });
+}
