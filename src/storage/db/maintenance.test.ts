@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AUTOVACUUM_RULE, CHECKPOINT_RULE, checkpointDue, maintenanceDue, runMaintenance, type TableActivity } from './maintenance.ts';
 import { migrate } from './migrate.ts';
 import { openPgliteThread } from './pglite-thread.ts';
@@ -36,32 +35,7 @@ test('analyzes past 50 + 10 % modifications, but not twice within the floor inte
   assert.deepEqual(maintenanceDue([{ ...busy, analyzedAt: null, dead: 1000 }], now), [{ table: 't', action: 'vacuum' }, { table: 't', action: 'analyze' }]);
 });
 
-test('on PGlite (no autovacuum of its own) a pass removes the dead tuples that updates left', async () => {
-  const db = await openPgliteThread();
-  try {
-    await migrate(db);
-    await db.query(`insert into clients (id, name, secret_hash, scopes) values ('c1', 'n', 'x', '{}')`);
-    await db.query(`insert into users (client_id) select 'c1' from generate_series(1, 2000)`);
-    await db.query('update users set kyc_level = 1');
-    await db.query('update users set kyc_level = 2');
-    const stats = async () => (await db.query<{ dead: number; vacuumed: Date | null }>(
-      `select n_dead_tup as dead, last_vacuum as vacuumed from pg_stat_user_tables where relname = 'users'`)).rows[0];
-    // PostgreSQL publishes its table statistics at most once a second.
-    const until = async (reached: (dead: number) => boolean) => { for (let i = 0; i < 50 && !reached(Number((await stats()).dead)); i++) await sleep(100); };
-    await until((dead) => dead > 0);
-    assert.ok(Number((await stats()).dead) >= 4000, 'the updates left dead tuples');
-    const done = await runMaintenance(db, new Date());
-    assert.ok(done.some((m) => m.table === 'users' && m.action === 'vacuum'), JSON.stringify(done));
-    assert.ok(done.some((m) => m.table === 'users' && m.action === 'analyze'), 'never analyzed: analyzed now');
-    await until((dead) => dead === 0);
-    const after = await stats();
-    assert.equal(Number(after.dead), 0);
-    assert.ok(after.vacuumed);
-    assert.deepEqual((await runMaintenance(db, new Date())).filter((m) => m.table === 'users'), [], 'nothing left to do');
-  } finally {
-    await db.close();
-  }
-});
+// A pass that removes dead tuples, on PGlite and on a PostgreSQL without autovacuum: test/own-maintenance.test.ts.
 
 test('checkpoints every 5 minutes, or sooner after 512 MB of WAL, as PostgreSQL\'s checkpointer does by default', () => {
   assert.equal(checkpointDue({ seconds: 299, walBytes: 0 }), false);
