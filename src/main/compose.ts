@@ -188,12 +188,20 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       const maintain = await ownMaintenanceReason(db).catch((err) => { deps.log.error({ err }, 'could not read the autovacuum setting'); return null; });
       if (maintain === 'autovacuum off') deps.log.warn({ maintenanceIntervalSeconds: DB_MAINTENANCE_MS / 1000 }, "autovacuum is off on this PostgreSQL server: kyclive applies autovacuum's rules to its own tables");
       if (maintain) {
-        // A pass that held the database for 100 ms or more is logged: on PGlite every request
-        // waits behind it (maintenance.ts), as PostgreSQL logs its slow autovacuum runs.
+        // One pass at a time: a throttled VACUUM on PostgreSQL (postgres.ts) can outlast the
+        // interval. A pass that held the database for 100 ms or more is logged: on PGlite every
+        // request waits behind it (maintenance.ts), as PostgreSQL logs its slow autovacuum runs.
+        let passing = false;
         const pass = async () => {
+          if (passing) return;
+          passing = true;
           const t0 = performance.now();
-          const done = await runMaintenance(db, clock.now());
-          if (done.length && performance.now() - t0 >= 100) deps.log.info({ actions: done.map((m) => (m.table ? `${m.action} ${m.table}` : m.action)), ms: Math.round(performance.now() - t0) }, 'database maintenance');
+          try {
+            const done = await runMaintenance(db, clock.now());
+            if (done.length && performance.now() - t0 >= 100) deps.log.info({ actions: done.map((m) => (m.table ? `${m.action} ${m.table}` : m.action)), ms: Math.round(performance.now() - t0) }, 'database maintenance');
+          } finally {
+            passing = false;
+          }
         };
         vacuum = setInterval(() => { pass().catch((err) => deps.log.error({ err }, 'database maintenance failed')); }, DB_MAINTENANCE_MS);
         vacuum.unref();

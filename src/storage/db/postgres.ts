@@ -28,6 +28,11 @@ export async function openPostgres(url: string, opts: { max?: number; replanAfte
   // forced DROP DATABASE) is reported as the pool's 'error' event, and an event without a listener
   // crashes the process. The pool opens a new connection at its next use.
   pool.on('error', (err) => opts.onIdleError?.(err));
+  // kyclive runs VACUUM and ANALYZE itself only when the server's autovacuum is off
+  // (maintenance.ts), and then they run beside the requests as autovacuum's do: throttled the way
+  // autovacuum throttles itself (autovacuum_vacuum_cost_delay's default, 2 ms), where a manual
+  // VACUUM runs flat out. The SET is the first query queued on each new connection.
+  pool.on('connect', (client) => { client.query('set vacuum_cost_delay = 2').catch(() => undefined); });
   const replanAfterMs = opts.replanAfterMs ?? 2000;
   const now = opts.now ?? (() => performance.now());
   const plansMadeAt = new WeakMap<pg.PoolClient, number>();
