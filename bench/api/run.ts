@@ -98,6 +98,10 @@ const workloads = [
 // --only WORD measures just the workloads whose name contains it (e.g. --only first).
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only) workloads.splice(0, workloads.length, ...workloads.filter((w) => w.name.includes(only)));
+if (workloads.length === 0) {
+  console.error(`--only ${only}: no workload's name contains it`);
+  process.exit(2);
+}
 type Pair = { r: autocannon.Result; b: autocannon.Result; warm?: autocannon.Result; server?: { p50: number; p99: number } };
 const pairs = new Map<string, Pair[]>(workloads.map((w) => [w.name, []]));
 // Workload by workload, and run by run: re-initiation runs first, as before, and each run's ratio
