@@ -5,17 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../src/config/config.ts';
-import { createRuntime } from '../src/main/compose.ts';
 import type { Log } from '../src/app/deps.ts';
 import { ownMaintenanceReason, runMaintenance } from '../src/storage/db/maintenance.ts';
 import { migrate } from '../src/storage/db/migrate.ts';
 import { testDatabases } from './helpers/databases.ts';
+import { startTestServer } from './helpers/runtime.ts';
 
 for (const tdb of await testDatabases()) {
   test(`${tdb.name}: kyclive vacuums and analyzes its tables exactly when the database does not`, { skip: tdb.skip }, async () => {
@@ -60,12 +55,8 @@ for (const tdb of await testDatabases()) {
       // On PostgreSQL the server warns at start when it takes the job on, and only then.
       const warnings: string[] = [];
       const log: Log = { info() {}, error() {}, warn(_obj, msg) { warnings.push(msg ?? ''); } };
-      const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-test-'));
-      const config = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_ANALYZER: 'sandbox' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
-      const rt = await createRuntime(config, { db, log });
-      await rt.startBackground();
-      await rt.close(); // closes db too
-      rmSync(dataDir, { recursive: true, force: true });
+      const server = await startTestServer(db, { log }); // starts the background loops
+      await server.close(); // closes db too
       assert.equal(warnings.some((w) => w.startsWith('autovacuum is off')), reason === 'autovacuum off', JSON.stringify(warnings));
     } finally {
       await db.close().catch(() => {});

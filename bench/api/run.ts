@@ -134,11 +134,12 @@ const summary = (key: (p: Pair) => number, fmt: (x: number) => string) => worklo
 console.log(`\nPOST kycliveness / bare${repeat > 1 ? `, median of ${repeat} runs` : ''} = ${summary(ratioOf, pctStr)} (${workloads.map((w) => w.name.replace(/ \(.*\)$/, '')).join(' / ')}; target ≥ 25%); p99 ${summary((p) => p.r.latency.p99, String)} ms (target ≤ 20 ms)`);
 if (f > fresh.length) console.log(`(first verification: ${f} requests for ${fresh.length} users, so the last ${f - fresh.length} were re-initiations)`);
 
-if (process.argv.includes('--no-webhooks')) {
+async function finish(): Promise<never> {
   await bare.call({ cmd: 'close' }).catch(() => {});
   await kyc.call({ cmd: 'close' }).catch(() => {});
   process.exit(0);
 }
+if (process.argv.includes('--no-webhooks')) await finish();
 
 // Webhooks: a receiver in this process records enqueue-to-receipt from the payload's sentAt.
 const latencies: number[] = [];
@@ -189,6 +190,4 @@ console.log(`| steady: enqueue-to-receipt p50 / p99 ms | ${pct(latencies, 50)} /
 console.log(`\n(targets: ≥ 500 deliveries/s, p99 ≤ 200 ms)`);
 
 receiver.close();
-await bare.call({ cmd: 'close' }).catch(() => {});
-await kyc.call({ cmd: 'close' }).catch(() => {});
-process.exit(0);
+await finish();

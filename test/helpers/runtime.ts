@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createRuntime, type Runtime } from '../../src/main/compose.ts';
 import { createClient } from '../../src/app/clients/create-client.ts';
 import type { Analyzer, Db } from '../../src/app/ports.ts';
+import type { Log } from '../../src/app/deps.ts';
 import { ManualClock } from './clock.ts';
 
 export interface TestServer {
@@ -26,14 +27,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(db: Db, opts: { env?: Record<string, string>; config?: Partial<Config>; analyzer?: Analyzer } = {}): Promise<TestServer> {
+export async function startTestServer(db: Db, opts: { env?: Record<string, string>; config?: Partial<Config>; analyzer?: Analyzer; log?: Log } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-test-'));
   const clock = new ManualClock();
   // The sandbox analyzer unless a test asks for the engine: loading the models costs seconds and ~330 MB.
   const base = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', JOB_POLL_MS: '50', KYCLIVE_ANALYZER: 'sandbox', ...opts.env }, {
     secret: randomBytes(32), blobEncryptionKey: randomBytes(32), ...opts.config,
   });
-  const runtime = await createRuntime(base, { clock, db, analyzer: opts.analyzer });
+  const runtime = await createRuntime(base, { clock, db, analyzer: opts.analyzer, log: opts.log });
   await runtime.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (runtime.app.server.address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
