@@ -18,7 +18,16 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KycliveClient } from '../src/sdk/index.ts';
-import { chromiumMissing, completeFlow, DESKTOP, launch, MOBILE, newPage, stepCameraScript, toWebm } from '../test/e2e/drive.ts';
+import {
+  chromiumMissing,
+  completeFlow,
+  DESKTOP,
+  launch,
+  MOBILE,
+  newPage,
+  stepCameraScript,
+  toWebm,
+} from '../test/e2e/drive.ts';
 
 function fail(msg: string): never {
   console.error(`e2e-capture: ${msg}`);
@@ -27,10 +36,20 @@ function fail(msg: string): never {
 
 const { values: a } = parseArgs({
   options: {
-    base: { type: 'string' }, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' },
-    face: { type: 'string' }, document: { type: 'string', multiple: true }, method: { type: 'string' },
-    out: { type: 'string' }, timeout: { type: 'string', default: '600' }, 'receiver-host': { type: 'string', default: '127.0.0.1' },
-    'redirect-url': { type: 'string' }, device: { type: 'string', default: 'mobile' }, feedback: { type: 'boolean', default: false }, 'document-type': { type: 'string' }, country: { type: 'string', default: 'FR' },
+    base: { type: 'string' },
+    'client-id': { type: 'string' },
+    'client-secret': { type: 'string' },
+    face: { type: 'string' },
+    document: { type: 'string', multiple: true },
+    method: { type: 'string' },
+    out: { type: 'string' },
+    timeout: { type: 'string', default: '600' },
+    'receiver-host': { type: 'string', default: '127.0.0.1' },
+    'redirect-url': { type: 'string' },
+    device: { type: 'string', default: 'mobile' },
+    feedback: { type: 'boolean', default: false },
+    'document-type': { type: 'string' },
+    country: { type: 'string', default: 'FR' },
   },
   strict: true,
 });
@@ -43,8 +62,12 @@ for (const f of [a.face!, ...a.document]) if (!existsSync(f)) fail(`no such file
 const missing = chromiumMissing();
 if (missing) fail(missing);
 const base = a.base!.replace(/\/+$/, '');
-const documentType = (a['document-type'] ?? (a.document.length === 1 ? 'passport' : 'id_card')) as 'id_card' | 'passport' | 'residence_permit';
-if (!['id_card', 'passport', 'residence_permit'].includes(documentType)) fail('--document-type must be id_card, passport or residence_permit');
+const documentType = (a['document-type'] ?? (a.document.length === 1 ? 'passport' : 'id_card')) as
+  | 'id_card'
+  | 'passport'
+  | 'residence_permit';
+if (!['id_card', 'passport', 'residence_permit'].includes(documentType))
+  fail('--document-type must be id_card, passport or residence_permit');
 
 const out = resolve(a.out ?? join(tmpdir(), `kyclive-e2e-capture-${new Date().toISOString().replace(/[:.]/g, '-')}`));
 mkdirSync(out, { recursive: true });
@@ -67,7 +90,9 @@ const receiver = createServer((req, res) => {
       const e = JSON.parse(Buffer.concat(parts).toString('utf8'));
       events.push(e);
       if (String(e.webhook ?? '').startsWith('kycliveness.')) console.log(`webhook: ${JSON.stringify(e)}`);
-    } catch { /* not JSON: ignore */ }
+    } catch {
+      /* not JSON: ignore */
+    }
     res.writeHead(200).end('ok');
   });
 });
@@ -75,30 +100,80 @@ await new Promise<void>((r) => receiver.listen(0, a['receiver-host'], r));
 const hookUrl = `http://${a['receiver-host']}:${(receiver.address() as AddressInfo).port}/kyclive`;
 
 let sdk = new KycliveClient({ baseUrl: base, clientId: a['client-id']!, clientSecret: a['client-secret']! });
-const exitWith = async (code: number) => { receiver.close(); process.exit(code); };
+const exitWith = async (code: number) => {
+  receiver.close();
+  process.exit(code);
+};
 
 try {
   await sdk.createWebhookSubscription(hookUrl);
-  const user = await sdk.createUser({ userTypeId: 1, specifiedUSPerson: 0, email: `e2e-${Date.now()}@example.com`, firstname: 'Camille', lastname: 'Martin', birthday: '1990-01-01' });
-  let start = await sdk.createKycliveness(user.userId, { redirectUrl: a['redirect-url'] ?? `${base}/identification/done` });
+  const user = await sdk.createUser({
+    userTypeId: 1,
+    specifiedUSPerson: 0,
+    email: `e2e-${Date.now()}@example.com`,
+    firstname: 'Camille',
+    lastname: 'Martin',
+    birthday: '1990-01-01',
+  });
+  let start = await sdk.createKycliveness(user.userId, {
+    redirectUrl: a['redirect-url'] ?? `${base}/identification/done`,
+  });
   const token = start.identificationUrl.split('/').pop()!;
   const session = (await (await fetch(`${base}/capture/v1/sessions/${token}`)).json()) as { method: string };
   if (a.method && session.method !== a.method) {
     // The method is a per-client setting (as at Treezor): use a dedicated client with the asked one.
     console.log(`note: this client uses ${session.method}; creating a client with method ${a.method}`);
-    const tokenRes = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: a['client-id']!, client_secret: a['client-secret']! }) });
+    const tokenRes = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: a['client-id']!,
+        client_secret: a['client-secret']!,
+      }),
+    });
     const access = ((await tokenRes.json()) as { access_token: string }).access_token;
-    const c = await fetch(`${base}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `e2e-capture ${a.method}`, scopes: ['read_only', 'read_write', 'admin', 'legal'], method: a.method }) });
-    if (c.status !== 201) fail(`could not create a ${a.method} client (admin scope needed): ${c.status} ${await c.text()}`);
+    const c = await fetch(`${base}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `e2e-capture ${a.method}`,
+        scopes: ['read_only', 'read_write', 'admin', 'legal'],
+        method: a.method,
+      }),
+    });
+    if (c.status !== 201)
+      fail(`could not create a ${a.method} client (admin scope needed): ${c.status} ${await c.text()}`);
     const cc = (await c.json()) as { client_id: string; client_secret: string };
     // Same look as the caller's client, so screenshots of both methods match.
-    const branding = await (await fetch(`${base}/settings/branding`, { headers: { authorization: `Bearer ${access}` } })).json() as Record<string, unknown>;
-    const subToken = await fetch(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: cc.client_id, client_secret: cc.client_secret }) });
+    const branding = (await (
+      await fetch(`${base}/settings/branding`, { headers: { authorization: `Bearer ${access}` } })
+    ).json()) as Record<string, unknown>;
+    const subToken = await fetch(`${base}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: cc.client_id,
+        client_secret: cc.client_secret,
+      }),
+    });
     const subAccess = ((await subToken.json()) as { access_token: string }).access_token;
-    await fetch(`${base}/settings/branding`, { method: 'PUT', headers: { authorization: `Bearer ${subAccess}`, 'content-type': 'application/json' }, body: JSON.stringify(branding) });
+    await fetch(`${base}/settings/branding`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${subAccess}`, 'content-type': 'application/json' },
+      body: JSON.stringify(branding),
+    });
     sdk = new KycliveClient({ baseUrl: base, clientId: cc.client_id, clientSecret: cc.client_secret });
     await sdk.createWebhookSubscription(hookUrl);
-    const u2 = await sdk.createUser({ userTypeId: 1, specifiedUSPerson: 0, email: `e2e-${Date.now()}@example.com`, firstname: 'Camille', lastname: 'Martin', birthday: '1990-01-01' });
+    const u2 = await sdk.createUser({
+      userTypeId: 1,
+      specifiedUSPerson: 0,
+      email: `e2e-${Date.now()}@example.com`,
+      firstname: 'Camille',
+      lastname: 'Martin',
+      birthday: '1990-01-01',
+    });
     start = await sdk.createKycliveness(u2.userId, { redirectUrl: a['redirect-url'] ?? `${base}/identification/done` });
   }
   const origin = new URL(start.identificationUrl).origin;
@@ -108,11 +183,27 @@ try {
     const { page } = await newPage(browser, a.device === 'desktop' ? DESKTOP : MOBILE);
     const files: Record<string, string> = { front, back, face };
     await page.route(`${origin}/__e2e-camera/*`, (route) =>
-      route.fulfill({ status: 200, contentType: 'video/webm', body: readFileSync(files[basename(new URL(route.request().url()).pathname, '.webm')]) }));
-    await page.addInitScript(stepCameraScript({ front: '/__e2e-camera/front.webm', back: '/__e2e-camera/back.webm', face: '/__e2e-camera/face.webm' }));
+      route.fulfill({
+        status: 200,
+        contentType: 'video/webm',
+        body: readFileSync(files[basename(new URL(route.request().url()).pathname, '.webm')]),
+      }),
+    );
+    await page.addInitScript(
+      stepCameraScript({
+        front: '/__e2e-camera/front.webm',
+        back: '/__e2e-camera/back.webm',
+        face: '/__e2e-camera/face.webm',
+      }),
+    );
     const method = (a.method ?? session.method) as 'liveness' | 'certified';
     redirect = await completeFlow(page, start.identificationUrl, {
-      method, documentType, country: a.country, feedback: a.feedback, shots: { dir: out, prefix: `${a.device}-${method}` }, onStep: (s) => console.log(`step: ${s}`),
+      method,
+      documentType,
+      country: a.country,
+      feedback: a.feedback,
+      shots: { dir: out, prefix: `${a.device}-${method}` },
+      onStep: (s) => console.log(`step: ${s}`),
     });
   } finally {
     await browser.close();

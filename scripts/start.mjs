@@ -21,7 +21,9 @@ if (missing.length) {
   const sudo = process.getuid && process.getuid() === 0 ? [] : ['sudo'];
   const apt = (...a) => (sudo.length ? run('sudo', ['apt-get', ...a]) : run('apt-get', a));
   if (!(apt('update', '-qq') && apt('install', '-y', '-qq', ...missing))) {
-    console.warn(`could not install ${missing.join(' ')}: the analysis engine needs them (KYCLIVE_ANALYZER=sandbox runs without).`);
+    console.warn(
+      `could not install ${missing.join(' ')}: the analysis engine needs them (KYCLIVE_ANALYZER=sandbox runs without).`,
+    );
   }
 }
 // In-process (not a child) so that SIGTERM from npm or the supervisor reaches the server's graceful shutdown.

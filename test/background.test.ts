@@ -14,7 +14,14 @@ import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]);
-const USER = { userTypeId: 1, specifiedUSPerson: 0, email: 'w@example.com', firstname: 'Wu', lastname: 'Lin', birthday: '1979-03-04' };
+const USER = {
+  userTypeId: 1,
+  specifiedUSPerson: 0,
+  email: 'w@example.com',
+  firstname: 'Wu',
+  lastname: 'Lin',
+  birthday: '1979-03-04',
+};
 
 /** Fails on demand: stands in for an engine that crashes, to exercise the runner's retry and give-up path. */
 function flakyAnalyzer(clock: { now(): Date }) {
@@ -43,7 +50,10 @@ for (const backend of await testDatabases()) {
       flaky = flakyAnalyzer(clock);
       s = await startTestServer(o.db, { analyzer: flaky.analyzer });
     });
-    after(async () => { await s?.close(); await drop?.(); });
+    after(async () => {
+      await s?.close();
+      await drop?.();
+    });
 
     async function capturedVerification(hookUrl: string) {
       const c = await s.newClient();
@@ -53,7 +63,10 @@ for (const backend of await testDatabases()) {
       const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token })).json.identification;
       const ct = (v['identification-url'] as string).split('/').pop()!;
       for (const step of ['document_front', 'document_back', 'face']) {
-        const r = await call(s.baseUrl, 'PUT', `/capture/v1/sessions/${ct}/media/${step}`, { raw: JPEG, headers: { 'content-type': 'image/jpeg' } });
+        const r = await call(s.baseUrl, 'PUT', `/capture/v1/sessions/${ct}/media/${step}`, {
+          raw: JPEG,
+          headers: { 'content-type': 'image/jpeg' },
+        });
         assert.equal(r.status, 201, r.text);
       }
       return { token, userId: u.userId as string, id: v['identification-id'] as string, captureToken: ct };
@@ -73,12 +86,16 @@ for (const backend of await testDatabases()) {
       try {
         await s.runtime.jobs.stop();
         const v = await capturedVerification(rec.url);
-        const done = await call(s.baseUrl, 'POST', `/capture/v1/sessions/${v.captureToken}/complete`, { body: { documentType: 'id_card', metadata: { webdriver: false } } });
+        const done = await call(s.baseUrl, 'POST', `/capture/v1/sessions/${v.captureToken}/complete`, {
+          body: { documentType: 'id_card', metadata: { webdriver: false } },
+        });
         assert.equal(done.status, 200, done.text);
         assert.match(done.json.redirectUrl, /status=processing&return_reason=none&error_type=none/);
         // A worker claimed the job and died: running, lease in the future.
-        await s.runtime.deps.db.query(`update jobs set state = 'running', attempts = 1, locked_by = 'dead-worker', locked_until = $2 where payload->>'verificationId' = $1`,
-          [v.id, new Date(s.clock.now().getTime() + 300_000)]);
+        await s.runtime.deps.db.query(
+          `update jobs set state = 'running', attempts = 1, locked_by = 'dead-worker', locked_until = $2 where payload->>'verificationId' = $1`,
+          [v.id, new Date(s.clock.now().getTime() + 300_000)],
+        );
         s.runtime.jobs.start();
         await s.settle();
         const st = (await call(s.baseUrl, 'GET', `/v1/users/${v.userId}/kycliveness`, { token: v.token })).json;
@@ -94,7 +111,10 @@ for (const backend of await testDatabases()) {
         await s.settle();
         assert.equal(rec.events('kycliveness.create').length, 1);
         assert.equal(rec.events('kycliveness.update').length, 1);
-        const job = await s.runtime.deps.db.query<{ state: string; attempts: number }>(`select state, attempts from jobs where payload->>'verificationId' = $1`, [v.id]);
+        const job = await s.runtime.deps.db.query<{ state: string; attempts: number }>(
+          `select state, attempts from jobs where payload->>'verificationId' = $1`,
+          [v.id],
+        );
         assert.deepEqual(job.rows[0], { state: 'done', attempts: 2 });
       } finally {
         await rec.close();
@@ -118,7 +138,10 @@ for (const backend of await testDatabases()) {
         const updates = rec.events('kycliveness.update');
         assert.equal(updates.length, 1);
         assert.equal(updates[0].object_payload.score, -1);
-        assert.deepEqual(updates[0].object_payload.reasons.map((r: any) => r['reason-code']), [1901]);
+        assert.deepEqual(
+          updates[0].object_payload.reasons.map((r: any) => r['reason-code']),
+          [1901],
+        );
       } finally {
         await rec.close();
       }
@@ -145,14 +168,26 @@ for (const backend of await testDatabases()) {
         const log = (await call(s.baseUrl, 'GET', '/admin/webhooks/deliveries', { token })).json.deliveries;
         assert.equal(log.length, 1);
         assert.equal(log[0].state, 'delivered');
-        assert.deepEqual(log[0].log.map((a: any) => a.status), [503, 503, 200]);
+        assert.deepEqual(
+          log[0].log.map((a: any) => a.status),
+          [503, 503, 200],
+        );
 
-        const replay = await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, { token });
+        const replay = await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, {
+          token,
+        });
         assert.equal(replay.status, 202);
         await s.settle();
         assert.equal(rec.events('user.kycrequest').length, 2);
         const other = await s.newClient();
-        assert.equal((await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, { token: await s.token(other) })).status, 404);
+        assert.equal(
+          (
+            await call(s.baseUrl, 'POST', `/admin/webhooks/deliveries/${log[0].deliveryId}/replay`, {
+              token: await s.token(other),
+            })
+          ).status,
+          404,
+        );
       } finally {
         await rec.close();
       }
@@ -168,7 +203,9 @@ for (const backend of await testDatabases()) {
         s.clock.advance(3600_000);
         await s.settle();
         assert.equal(gone.attempts(), 1);
-        const log = (await call(s.baseUrl, 'GET', '/admin/webhooks/deliveries?state=abandoned', { token: await s.token(c) })).json.deliveries;
+        const log = (
+          await call(s.baseUrl, 'GET', '/admin/webhooks/deliveries?state=abandoned', { token: await s.token(c) })
+        ).json.deliveries;
         assert.equal(log.length, 1);
       } finally {
         await gone.close();
@@ -184,11 +221,19 @@ for (const backend of await testDatabases()) {
         assert.equal(rec.events('user.kycrequest').length, 1);
         const db = s.runtime.deps.db;
         // A sender claimed it again and died: delivering, lease in the future.
-        await db.query(`update webhook_deliveries set state = 'delivering', locked_until = $2
-                          where event_id in (select id from events where client_id = $1)`, [c.clientId, new Date(s.clock.now().getTime() + 60_000)]);
+        await db.query(
+          `update webhook_deliveries set state = 'delivering', locked_until = $2
+                          where event_id in (select id from events where client_id = $1)`,
+          [c.clientId, new Date(s.clock.now().getTime() + 60_000)],
+        );
         // Meanwhile more is due than one claim takes (the dispatcher sends 64 at a time).
         await db.transaction(async (tx) => {
-          for (let i = 0; i < 100; i++) await emitEvent(tx, { clientId: c.clientId, name: 'bench.ping', object: 'bench', objectId: String(i), payload: { i } }, s.clock.now());
+          for (let i = 0; i < 100; i++)
+            await emitEvent(
+              tx,
+              { clientId: c.clientId, name: 'bench.ping', object: 'bench', objectId: String(i), payload: { i } },
+              s.clock.now(),
+            );
         });
         await s.settle();
         assert.equal(rec.events('bench.ping').length, 100);
@@ -196,9 +241,15 @@ for (const backend of await testDatabases()) {
         s.clock.advance(61_000);
         await s.settle();
         assert.equal(rec.events('user.kycrequest').length, 2, 'sent again, same webhook_id: receivers dedupe on it');
-        const states = await db.query<{ state: string; n: number }>(`select d.state, count(*)::int as n from webhook_deliveries d join events e on e.id = d.event_id
-                                                                       where e.client_id = $1 group by d.state`, [c.clientId]);
-        assert.deepEqual(states.rows.map((r) => r.state), ['delivered']);
+        const states = await db.query<{ state: string; n: number }>(
+          `select d.state, count(*)::int as n from webhook_deliveries d join events e on e.id = d.event_id
+                                                                       where e.client_id = $1 group by d.state`,
+          [c.clientId],
+        );
+        assert.deepEqual(
+          states.rows.map((r) => r.state),
+          ['delivered'],
+        );
       } finally {
         await rec.close();
       }
@@ -209,11 +260,19 @@ for (const backend of await testDatabases()) {
       try {
         const { c, token, userId } = await hookedUser(rec.url);
         const v = (await call(s.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification;
-        await call(s.baseUrl, 'POST', `/simulation/kycliveness/${v['identification-id']}`, { token, body: { outcome: 'processed' } });
+        await call(s.baseUrl, 'POST', `/simulation/kycliveness/${v['identification-id']}`, {
+          token,
+          body: { outcome: 'processed' },
+        });
         await s.settle();
-        const events = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
+        const events = await s.runtime.deps.db.query<{ n: number }>(
+          `select count(*)::int as n from events where client_id = $1`,
+          [c.clientId],
+        );
         // A constraint that refuses the report's row makes the import's transaction fail half-way.
-        await s.runtime.deps.db.query(`alter table documents add constraint kyclive_test_block check (name <> 'liveness_result.pdf') not valid`);
+        await s.runtime.deps.db.query(
+          `alter table documents add constraint kyclive_test_block check (name <> 'liveness_result.pdf') not valid`,
+        );
         try {
           const r = await call(s.baseUrl, 'PUT', `/v1/users/${userId}/kycliveness`, { token });
           assert.equal(r.status, 500);
@@ -221,7 +280,10 @@ for (const backend of await testDatabases()) {
         } finally {
           await s.runtime.deps.db.query(`alter table documents drop constraint kyclive_test_block`);
         }
-        const after = await s.runtime.deps.db.query<{ n: number }>(`select count(*)::int as n from events where client_id = $1`, [c.clientId]);
+        const after = await s.runtime.deps.db.query<{ n: number }>(
+          `select count(*)::int as n from events where client_id = $1`,
+          [c.clientId],
+        );
         assert.equal(after.rows[0].n, events.rows[0].n);
         const ok = await call(s.baseUrl, 'PUT', `/v1/users/${userId}/kycliveness`, { token });
         assert.equal(ok.status, 200);
@@ -240,20 +302,42 @@ for (const backend of await testDatabases()) {
       const userId = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0].userId;
       const other = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0].userId;
       await expireVerifications(s.runtime.deps);
-      const mark = (await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)).rows[0].swept_to;
-      const v = (await call(s.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification['identification-id'];
+      const mark = (
+        await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)
+      ).rows[0].swept_to;
+      const v = (await call(s.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification[
+        'identification-id'
+      ];
       // Expired a day before the mark, yet still initiated: only a sweep that walked the whole
       // history would reach it (reads apply the expiry anyway).
-      const old = (await db.query<{ id: string }>(`insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at, created_at)
+      const old = (
+        await db.query<{ id: string }>(
+          `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at, created_at)
         select gen_random_uuid(), client_id, $3, method, 'initiated', 'old-' || id, redirect_url, $2::timestamptz - interval '1 day', $2::timestamptz - interval '8 days'
-          from verifications where id = $1 returning id`, [v, mark, Number(other)])).rows[0].id;
+          from verifications where id = $1 returning id`,
+          [v, mark, Number(other)],
+        )
+      ).rows[0].id;
       s.clock.advance((s.runtime.config.verificationTtlSeconds + 60) * 1000);
-      assert.ok(await expireVerifications(s.runtime.deps) >= 1);
-      const states = await db.query<{ id: string; state: string }>(`select id, state from verifications where id = any($1::uuid[])`, [[v, old]]);
-      assert.deepEqual(Object.fromEntries(states.rows.map((r) => [r.id, r.state])), { [v]: 'expired', [old]: 'initiated' });
-      const moved = (await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)).rows[0].swept_to;
+      assert.ok((await expireVerifications(s.runtime.deps)) >= 1);
+      const states = await db.query<{ id: string; state: string }>(
+        `select id, state from verifications where id = any($1::uuid[])`,
+        [[v, old]],
+      );
+      assert.deepEqual(Object.fromEntries(states.rows.map((r) => [r.id, r.state])), {
+        [v]: 'expired',
+        [old]: 'initiated',
+      });
+      const moved = (
+        await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)
+      ).rows[0].swept_to;
       assert.ok(moved.getTime() > mark.getTime() + s.runtime.config.verificationTtlSeconds * 1000);
-      assert.equal((await call(s.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token: await s.token(c) })).json['kyc-status'], 'expired');
+      assert.equal(
+        (await call(s.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token: await s.token(c) })).json[
+          'kyc-status'
+        ],
+        'expired',
+      );
     });
   });
 }

@@ -24,18 +24,31 @@ import type { Db, QueryResult } from '../src/app/ports.ts';
 function beforeStatements(db: Db, before: () => Promise<void> | void): Db {
   return {
     ...db,
-    prepared: async <T,>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> => { await before(); return db.prepared<T>(name, sql, params); },
-    preparedBatch: db.preparedBatch && (async <T extends { id: string },>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>> => {
+    prepared: async <T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> => {
       await before();
-      return db.preparedBatch!<T>(name, sql, batch, ids, params);
-    }),
+      return db.prepared<T>(name, sql, params);
+    },
+    preparedBatch:
+      db.preparedBatch &&
+      (async <T extends { id: string }>(
+        name: string,
+        sql: string,
+        batch: string,
+        ids: readonly string[],
+        params: unknown[],
+      ): Promise<QueryResult<T>> => {
+        await before();
+        return db.preparedBatch!<T>(name, sql, batch, ids, params);
+      }),
   };
 }
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
   const production = backend.name === 'postgres';
-  describe(`integrator flow on ${backend.name}${production ? ' with S3 blobs' : ' with disk blobs'}`, { skip: backend.skip }, () => {
+  describe(`integrator flow on ${backend.name}${production ? ' with S3 blobs' : ' with disk blobs'}`, {
+    skip: backend.skip,
+  }, () => {
     let server: TestServer;
     let drop: () => Promise<void>;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -57,7 +70,11 @@ for (const backend of await testDatabases()) {
 
     test('from user creation to KYC review decision', async () => {
       const creds = await server.newClient();
-      const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });
+      const sdk = new KycliveClient({
+        baseUrl: server.baseUrl,
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+      });
       const hook = await sdk.createWebhookSubscription(receiver.url);
       assert.match(hook.secret, /^whsec_/);
       const verify = (raw: string, headers: Record<string, string | string[] | undefined>) =>
@@ -74,7 +91,9 @@ for (const backend of await testDatabases()) {
       });
       await sdk.updateUser(user.userId, { firstname: 'Hélène', lastname: 'Oak', birthday: '1990-10-29' });
 
-      const start = await sdk.createKycliveness(user.userId, { redirectUrl: 'https://integrator.example/kyc/done?x=1' });
+      const start = await sdk.createKycliveness(user.userId, {
+        redirectUrl: 'https://integrator.example/kyc/done?x=1',
+      });
       assert.match(start.identificationId, /^[0-9a-f-]{36}$/);
       assert.ok(start.identificationUrl.startsWith(`${server.baseUrl}/identification/`));
       // The one 201 body satisfies the three known client shapes.
@@ -86,7 +105,12 @@ for (const backend of await testDatabases()) {
       const page = await fetch(start.identificationUrl);
       assert.equal(page.status, 200);
 
-      const sim = await sdk.simulateKycliveness(start.identificationId, { outcome: 'processed', score: 1, reasons: [], comment: 'Identité vérifiée' });
+      const sim = await sdk.simulateKycliveness(start.identificationId, {
+        outcome: 'processed',
+        score: 1,
+        reasons: [],
+        comment: 'Identité vérifiée',
+      });
       assert.equal((sim as Record<string, unknown>)['kyc-status'], 'processing');
       await server.settle();
 
@@ -126,7 +150,10 @@ for (const backend of await testDatabases()) {
 
       // Idempotent: a second import creates and emits nothing.
       const again = await sdk.importKyclivenessDocuments(user.userId);
-      assert.deepEqual((again as any).documents.map((d: any) => d.documentId), docs.map((d) => d.documentId));
+      assert.deepEqual(
+        (again as any).documents.map((d: any) => d.documentId),
+        docs.map((d) => d.documentId),
+      );
       await server.settle();
       assert.equal(receiver.events('document.create').length, 1);
 
@@ -142,7 +169,9 @@ for (const backend of await testDatabases()) {
       if (s3) {
         // The report really went to the S3 store, encrypted.
         // s3rver keeps each object's bytes in a file named <key>._S3rver_object.
-        const files = readdirSync(s3.directory, { recursive: true }).map(String).filter((f) => f.includes('/artifacts/') && f.endsWith('._S3rver_object'));
+        const files = readdirSync(s3.directory, { recursive: true })
+          .map(String)
+          .filter((f) => f.includes('/artifacts/') && f.endsWith('._S3rver_object'));
         assert.ok(files.length > 0, 'artifact stored in S3');
         for (const f of files) {
           const stored: Buffer = readFileSync(join(s3.directory, f));
@@ -151,7 +180,9 @@ for (const backend of await testDatabases()) {
         }
       }
       // The report's recorded hash matches what is served.
-      const rec = await server.runtime.deps.db.query<{ sha256: string }>('select sha256 from documents where id = $1', [Number(docs[0].documentId)]);
+      const rec = await server.runtime.deps.db.query<{ sha256: string }>('select sha256 from documents where id = $1', [
+        Number(docs[0].documentId),
+      ]);
       assert.equal(createHash('sha256').update(pdf).digest('hex'), rec.rows[0].sha256);
 
       server.clock.advance(31_000);
@@ -167,7 +198,10 @@ for (const backend of await testDatabases()) {
       assert.equal(receiver.events('user.kycrequest').length, 1);
 
       const token = await server.token(creds);
-      const decision = await call(server.baseUrl, 'POST', `/admin/users/${user.userId}/kycreview/decision`, { token, body: { decision: 'validated', comment: 'Live verification OK' } });
+      const decision = await call(server.baseUrl, 'POST', `/admin/users/${user.userId}/kycreview/decision`, {
+        token,
+        body: { decision: 'validated', comment: 'Live verification OK' },
+      });
       assert.equal(decision.status, 200, decision.text);
       assert.equal(decision.json.users[0].kycReview, '2');
       assert.equal(decision.json.users[0].kycLevel, '2');
@@ -184,17 +218,40 @@ for (const backend of await testDatabases()) {
       const token = await server.token(creds);
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) {
-        ids.push((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: `c${i}@example.com`, firstname: 'C', lastname: 'D', birthday: '1990-01-01' } })).json.users[0].userId);
+        ids.push(
+          (
+            await call(server.baseUrl, 'POST', '/v1/users', {
+              token,
+              body: {
+                userTypeId: 1,
+                specifiedUSPerson: 0,
+                email: `c${i}@example.com`,
+                firstname: 'C',
+                lastname: 'D',
+                birthday: '1990-01-01',
+              },
+            })
+          ).json.users[0].userId,
+        );
       }
-      const res = await Promise.all([...ids, ...ids, ...ids, ...ids].map((id) => call(server.baseUrl, 'POST', `/v1/users/${id}/kycliveness`, { token })));
+      const res = await Promise.all(
+        [...ids, ...ids, ...ids, ...ids].map((id) =>
+          call(server.baseUrl, 'POST', `/v1/users/${id}/kycliveness`, { token }),
+        ),
+      );
       assert.ok(res.every((r) => r.status === 201));
       const r = await server.runtime.deps.db.query<{ user_id: number; live: number; superseded: number }>(
         `select user_id, count(*) filter (where state = 'initiated')::int as live, count(*) filter (where state = 'superseded')::int as superseded
-           from verifications where client_id = $1 group by user_id`, [creds.clientId]);
+           from verifications where client_id = $1 group by user_id`,
+        [creds.clientId],
+      );
       assert.equal(r.rows.length, 8);
       for (const row of r.rows) assert.deepEqual([row.live, row.superseded], [1, 3], `user ${row.user_id}`);
       // The live one is the one whose URL still opens.
-      const live = await server.runtime.deps.db.query<{ id: string }>(`select id from verifications where client_id = $1 and state = 'initiated'`, [creds.clientId]);
+      const live = await server.runtime.deps.db.query<{ id: string }>(
+        `select id from verifications where client_id = $1 and state = 'initiated'`,
+        [creds.clientId],
+      );
       const returned = new Set(res.map((x) => x.json.identification['identification-id']));
       for (const row of live.rows) assert.ok(returned.has(row.id));
     });
@@ -202,31 +259,69 @@ for (const backend of await testDatabases()) {
     test('many initiations for one user at once share a flush and chain in request order', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
-      const userId = (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'h@example.com', firstname: 'H', lastname: 'I', birthday: '1990-01-01' } })).json.users[0].userId;
-      const before = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification;
+      const userId = (
+        await call(server.baseUrl, 'POST', '/v1/users', {
+          token,
+          body: {
+            userTypeId: 1,
+            specifiedUSPerson: 0,
+            email: 'h@example.com',
+            firstname: 'H',
+            lastname: 'I',
+            birthday: '1990-01-01',
+          },
+        })
+      ).json.users[0].userId;
+      const before = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json
+        .identification;
       const deps = server.runtime.deps;
       let statements = 0;
-      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, () => { statements++; }) }, makeChallengeScript);
+      const submit = createInitiateBatcher(
+        {
+          ...deps,
+          db: beforeStatements(deps.db, () => {
+            statements++;
+          }),
+        },
+        makeChallengeScript,
+      );
       // Submitted together, in this order: what an integrator's retry loop, or a load test on one
       // user, sends. Each supersedes the one before, exactly as if they had come one by one, but
       // they are not made to wait for one another: one statement for all.
-      const made = await Promise.all(Array.from({ length: 30 }, () => submit({ clientId: creds.clientId, userId: Number(userId) })));
+      const made = await Promise.all(
+        Array.from({ length: 30 }, () => submit({ clientId: creds.clientId, userId: Number(userId) })),
+      );
       assert.equal(statements, 1);
       const rows = await deps.db.query<{ id: string; state: string; superseded_by: string | null }>(
-        'select id, state, superseded_by from verifications where user_id = $1', [Number(userId)]);
+        'select id, state, superseded_by from verifications where user_id = $1',
+        [Number(userId)],
+      );
       const byId = new Map(rows.rows.map((r) => [r.id, r]));
       assert.equal(rows.rowCount, 31);
       const chain = [before['identification-id'], ...made.map((m) => m.identificationId)];
       chain.forEach((id, i) => {
         const last = i === chain.length - 1;
-        assert.deepEqual([byId.get(id)?.state, byId.get(id)?.superseded_by], last ? ['initiated', null] : ['superseded', chain[i + 1]], `request ${i}`);
+        assert.deepEqual(
+          [byId.get(id)?.state, byId.get(id)?.superseded_by],
+          last ? ['initiated', null] : ['superseded', chain[i + 1]],
+          `request ${i}`,
+        );
       });
       // They were inserted in request order: seq, which finds a user's latest, follows the chain.
-      const order = await deps.db.query<{ id: string }>('select id from verifications where user_id = $1 order by seq', [Number(userId)]);
-      assert.deepEqual(order.rows.map((r) => r.id), chain);
+      const order = await deps.db.query<{ id: string }>(
+        'select id from verifications where user_id = $1 order by seq',
+        [Number(userId)],
+      );
+      assert.deepEqual(
+        order.rows.map((r) => r.id),
+        chain,
+      );
       // GET kycliveness shows the last one, although the chain shares one timestamp.
       const latest = await call(server.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token });
-      assert.deepEqual([latest.json['identification-id'], latest.json['kyc-status']], [made[29].identificationId, 'initiated']);
+      assert.deepEqual(
+        [latest.json['identification-id'], latest.json['kyc-status']],
+        [made[29].identificationId, 'initiated'],
+      );
       // Their URLs answer as the chain says: only the last one opens.
       assert.equal((await fetch(made[0].identificationUrl)).status, 410);
       assert.equal((await fetch(made[28].identificationUrl)).status, 410);
@@ -236,15 +331,38 @@ for (const backend of await testDatabases()) {
     test('a user whose liveness_missing is never known gets a 409 after three rounds, and no verification', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
-      const userId = Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'k@example.com', firstname: 'K', lastname: 'L', birthday: '1990-01-01' } })).json.users[0].userId);
+      const userId = Number(
+        (
+          await call(server.baseUrl, 'POST', '/v1/users', {
+            token,
+            body: {
+              userTypeId: 1,
+              specifiedUSPerson: 0,
+              email: 'k@example.com',
+              firstname: 'K',
+              lastname: 'L',
+              birthday: '1990-01-01',
+            },
+          })
+        ).json.users[0].userId,
+      );
       const deps = server.runtime.deps;
       // Its fields keep changing under the batcher: before every flush, the stored value is reset.
       let flushes = 0;
-      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, async () => {
-        flushes++;
-        await deps.db.query('update users set liveness_missing = null where id = $1', [userId]);
-      }) }, makeChallengeScript);
-      await assert.rejects(submit({ clientId: creds.clientId, userId }), (e: KycError) => e.code === 'conflict' && e.param === 'userId');
+      const submit = createInitiateBatcher(
+        {
+          ...deps,
+          db: beforeStatements(deps.db, async () => {
+            flushes++;
+            await deps.db.query('update users set liveness_missing = null where id = $1', [userId]);
+          }),
+        },
+        makeChallengeScript,
+      );
+      await assert.rejects(
+        submit({ clientId: creds.clientId, userId }),
+        (e: KycError) => e.code === 'conflict' && e.param === 'userId',
+      );
       assert.equal(flushes, 3);
       assert.equal((await deps.db.query('select 1 from verifications where user_id = $1', [userId])).rowCount, 0);
     });
@@ -252,16 +370,38 @@ for (const backend of await testDatabases()) {
     test('the next batch goes to the database before the previous one is answered', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
-      const userId = Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'p@example.com', firstname: 'P', lastname: 'Q', birthday: '1990-01-01' } })).json.users[0].userId);
+      const userId = Number(
+        (
+          await call(server.baseUrl, 'POST', '/v1/users', {
+            token,
+            body: {
+              userTypeId: 1,
+              specifiedUSPerson: 0,
+              email: 'p@example.com',
+              firstname: 'P',
+              lastname: 'Q',
+              birthday: '1990-01-01',
+            },
+          })
+        ).json.users[0].userId,
+      );
       const deps = server.runtime.deps;
       const log: string[] = [];
       let statements = 0;
       let sent!: () => void;
-      const firstSent = new Promise<void>((r) => { sent = r; });
-      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, () => {
-        log.push(`statement ${++statements}`);
-        sent();
-      }) }, makeChallengeScript);
+      const firstSent = new Promise<void>((r) => {
+        sent = r;
+      });
+      const submit = createInitiateBatcher(
+        {
+          ...deps,
+          db: beforeStatements(deps.db, () => {
+            log.push(`statement ${++statements}`);
+            sent();
+          }),
+        },
+        makeChallengeScript,
+      );
       const first = submit({ clientId: creds.clientId, userId }).then(() => log.push('first answered'));
       await firstSent;
       // The same user: the second request waits for the first batch to release it, whatever the
@@ -276,7 +416,22 @@ for (const backend of await testDatabases()) {
     test('batches of different users go to the database without waiting for one another', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
-      const user = async (n: string) => Number((await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: `${n}@example.com`, firstname: n, lastname: 'R', birthday: '1990-01-01' } })).json.users[0].userId);
+      const user = async (n: string) =>
+        Number(
+          (
+            await call(server.baseUrl, 'POST', '/v1/users', {
+              token,
+              body: {
+                userTypeId: 1,
+                specifiedUSPerson: 0,
+                email: `${n}@example.com`,
+                firstname: n,
+                lastname: 'R',
+                birthday: '1990-01-01',
+              },
+            })
+          ).json.users[0].userId,
+        );
       const [a, b] = [await user('ra'), await user('rb')];
       const deps = server.runtime.deps;
       // The first batch is held on its way to the database until the second batch has been sent.
@@ -284,31 +439,63 @@ for (const backend of await testDatabases()) {
       let firstSent!: () => void;
       let secondSent!: () => void;
       let letFirstGo!: () => void;
-      const first = new Promise<void>((r) => { firstSent = r; });
-      const second = new Promise<void>((r) => { secondSent = r; });
-      const held = new Promise<void>((r) => { letFirstGo = r; });
-      const submit = createInitiateBatcher({ ...deps, db: beforeStatements(deps.db, async () => {
-        if (++statements === 1) { firstSent(); await held; } else secondSent();
-      }) }, makeChallengeScript);
+      const first = new Promise<void>((r) => {
+        firstSent = r;
+      });
+      const second = new Promise<void>((r) => {
+        secondSent = r;
+      });
+      const held = new Promise<void>((r) => {
+        letFirstGo = r;
+      });
+      const submit = createInitiateBatcher(
+        {
+          ...deps,
+          db: beforeStatements(deps.db, async () => {
+            if (++statements === 1) {
+              firstSent();
+              await held;
+            } else secondSent();
+          }),
+        },
+        makeChallengeScript,
+      );
       const answers = [submit({ clientId: creds.clientId, userId: a })];
       await first;
       answers.push(submit({ clientId: creds.clientId, userId: b }));
       // PostgreSQL overlaps batches on its pool; the embedded database's thread takes them as they
       // come and joins those that queue while it is busy (preparedBatch).
-      const overlapped = await Promise.race([second.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+      const overlapped = await Promise.race([
+        second.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
+      ]);
       letFirstGo();
       await Promise.all(answers);
       assert.equal(overlapped, true);
-      const live = await deps.db.query<{ user_id: number }>(`select user_id from verifications where user_id = any($1::bigint[]) and state = 'initiated' order by user_id`, [[a, b]]);
-      assert.deepEqual(live.rows.map((r) => Number(r.user_id)), [a, b]);
+      const live = await deps.db.query<{ user_id: number }>(
+        `select user_id from verifications where user_id = any($1::bigint[]) and state = 'initiated' order by user_id`,
+        [[a, b]],
+      );
+      assert.deepEqual(
+        live.rows.map((r) => Number(r.user_id)),
+        [a, b],
+      );
     });
 
     test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
       const db = server.runtime.deps.db;
-      const missing = async (id: number) => (await db.query<{ m: string[] | null }>('select liveness_missing as m from users where id = $1', [id])).rows[0].m;
-      const create = async (body: object) => (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'l@example.com', ...body } })).json.users[0].userId as number;
+      const missing = async (id: number) =>
+        (await db.query<{ m: string[] | null }>('select liveness_missing as m from users where id = $1', [id])).rows[0]
+          .m;
+      const create = async (body: object) =>
+        (
+          await call(server.baseUrl, 'POST', '/v1/users', {
+            token,
+            body: { userTypeId: 1, specifiedUSPerson: 0, email: 'l@example.com', ...body },
+          })
+        ).json.users[0].userId as number;
       const ready = await create({ firstname: 'L', lastname: 'M', birthday: '1990-01-01' });
       const partial = await create({ firstname: 'L' });
       assert.deepEqual([await missing(ready), await missing(partial)], [[], ['lastname', 'birthday']]);
@@ -333,11 +520,17 @@ for (const backend of await testDatabases()) {
       assert.equal(second.status, 'fulfilled');
       assert.equal(refused.status, 'rejected');
       assert.deepEqual((refused as PromiseRejectedResult).reason.details, { missingFields: ['birthday'] });
-      const states = await db.query<{ id: string; state: string; superseded_by: string | null }>('select id, state, superseded_by from verifications where user_id = $1', [ready]);
+      const states = await db.query<{ id: string; state: string; superseded_by: string | null }>(
+        'select id, state, superseded_by from verifications where user_id = $1',
+        [ready],
+      );
       const byId = new Map(states.rows.map((r) => [r.id, r]));
       const a = (first as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
       const b = (second as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
-      assert.deepEqual([byId.get(a)?.state, byId.get(a)?.superseded_by, byId.get(b)?.state], ['superseded', b, 'initiated']);
+      assert.deepEqual(
+        [byId.get(a)?.state, byId.get(a)?.superseded_by, byId.get(b)?.state],
+        ['superseded', b, 'initiated'],
+      );
       assert.deepEqual([await missing(ready), await missing(partial)], [[], ['birthday']]);
       const none = await db.query('select 1 from verifications where user_id = $1', [partial]);
       assert.equal(none.rowCount, 0);
@@ -346,8 +539,21 @@ for (const backend of await testDatabases()) {
     test('a new initiation racing a verification that finishes leaves the finished one as it is', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
-      const userId = (await call(server.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'r@example.com', firstname: 'R', lastname: 'S', birthday: '1990-01-01' } })).json.users[0].userId;
-      const first = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification['identification-id'];
+      const userId = (
+        await call(server.baseUrl, 'POST', '/v1/users', {
+          token,
+          body: {
+            userTypeId: 1,
+            specifiedUSPerson: 0,
+            email: 'r@example.com',
+            firstname: 'R',
+            lastname: 'S',
+            birthday: '1990-01-01',
+          },
+        })
+      ).json.users[0].userId;
+      const first = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json
+        .identification['identification-id'];
       const db = server.runtime.deps.db;
       await db.query(`update verifications set state = 'processing' where id = $1`, [first]);
       let second: Promise<Awaited<ReturnType<typeof call>>> | undefined;
@@ -358,7 +564,9 @@ for (const backend of await testDatabases()) {
         second = call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token });
         if (db.kind === 'postgres') {
           for (let i = 0; i < 100; i++) {
-            const w = await db.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%superseded%'`);
+            const w = await db.query(
+              `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%superseded%'`,
+            );
             if (w.rowCount > 0) break;
             await new Promise((r) => setTimeout(r, 20));
           }
@@ -368,28 +576,57 @@ for (const backend of await testDatabases()) {
       });
       assert.equal((await second!).status, 201);
       const rows = await db.query<{ id: string; state: string; superseded_by: string | null }>(
-        'select id, state, superseded_by from verifications where user_id = $1 order by created_at', [Number(userId)]);
-      assert.deepEqual(rows.rows.map((r) => [r.id === first, r.state, r.superseded_by]), [[true, 'processed', null], [false, 'initiated', null]]);
+        'select id, state, superseded_by from verifications where user_id = $1 order by created_at',
+        [Number(userId)],
+      );
+      assert.deepEqual(
+        rows.rows.map((r) => [r.id === first, r.state, r.superseded_by]),
+        [
+          [true, 'processed', null],
+          [false, 'initiated', null],
+        ],
+      );
     });
 
     test('an aborted capture emits kycliveness.create with the redirect row, and a new verification supersedes the old one', async () => {
       const creds = await server.newClient();
-      const sdk = new KycliveClient({ baseUrl: server.baseUrl, clientId: creds.clientId, clientSecret: creds.clientSecret });
+      const sdk = new KycliveClient({
+        baseUrl: server.baseUrl,
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+      });
       const rec = await startReceiver();
       try {
         await sdk.createWebhookSubscription(rec.url);
-        const user = await sdk.createUser({ userTypeId: 1, specifiedUSPerson: 0, email: 'b@example.com', firstname: 'Bo', lastname: 'Ash', birthday: '1985-01-02' });
+        const user = await sdk.createUser({
+          userTypeId: 1,
+          specifiedUSPerson: 0,
+          email: 'b@example.com',
+          firstname: 'Bo',
+          lastname: 'Ash',
+          birthday: '1985-01-02',
+        });
         const first = await sdk.createKycliveness(user.userId);
         const second = await sdk.createKycliveness(user.userId);
         assert.notEqual(first.identificationId, second.identificationId);
         assert.equal((await fetch(first.identificationUrl)).status, 410);
         const token = first.identificationUrl.split('/').pop()!;
-        const up = await call(server.baseUrl, 'PUT', `/capture/v1/sessions/${token}/media/face`, { raw: Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array(20).fill(1)]), headers: { 'content-type': 'image/jpeg' } });
+        const up = await call(server.baseUrl, 'PUT', `/capture/v1/sessions/${token}/media/face`, {
+          raw: Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...Array(20).fill(1)]),
+          headers: { 'content-type': 'image/jpeg' },
+        });
         assert.equal(up.status, 410);
-        const simOld = await call(server.baseUrl, 'POST', `/simulation/kycliveness/${first.identificationId}`, { token: await server.token(creds), body: { outcome: 'processed' } });
+        const simOld = await call(server.baseUrl, 'POST', `/simulation/kycliveness/${first.identificationId}`, {
+          token: await server.token(creds),
+          body: { outcome: 'processed' },
+        });
         assert.equal(simOld.status, 410);
 
-        await sdk.simulateKycliveness(second.identificationId, { outcome: 'aborted', returnReason: 'error', errorType: 'device_not_allowed' });
+        await sdk.simulateKycliveness(second.identificationId, {
+          outcome: 'aborted',
+          returnReason: 'error',
+          errorType: 'device_not_allowed',
+        });
         await server.settle();
         const ev = rec.events('kycliveness.create');
         assert.equal(ev.length, 1);
@@ -398,7 +635,9 @@ for (const backend of await testDatabases()) {
         assert.equal(ev[0].object_payload['error-type'], 'device_not_allowed');
         assert.equal(rec.events('kycliveness.update').length, 0);
         // Not processed: nothing to import (406).
-        const imp = await call(server.baseUrl, 'PUT', `/v1/users/${user.userId}/kycliveness`, { token: await server.token(creds) });
+        const imp = await call(server.baseUrl, 'PUT', `/v1/users/${user.userId}/kycliveness`, {
+          token: await server.token(creds),
+        });
         assert.equal(imp.status, 406);
       } finally {
         await rec.close();

@@ -21,10 +21,15 @@ import { startReceiver } from './helpers/webhook-receiver.ts';
 
 let db: Db;
 before(async () => {
-  db = await (await testDatabases()).find((b) => b.name === 'pglite')!.open().then((o) => o.db);
+  db = await (await testDatabases())
+    .find((b) => b.name === 'pglite')!
+    .open()
+    .then((o) => o.db);
   await migrate(db);
 });
-after(async () => { await db?.close(); });
+after(async () => {
+  await db?.close();
+});
 
 /** The database, counting the statements sent to it. */
 function counting(inner: Db) {
@@ -33,7 +38,10 @@ function counting(inner: Db) {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver);
       if (typeof v !== 'function' || key === 'close') return v;
-      return (...args: unknown[]) => { counter.n++; return (v as (...a: unknown[]) => unknown).apply(target, args); };
+      return (...args: unknown[]) => {
+        counter.n++;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
     },
   });
   return { db: proxy, counter };
@@ -60,7 +68,11 @@ test('webhooks: an idle dispatcher does not poll, and a retry goes out when it f
   const { db: counted, counter } = counting(db);
   const deps = { db: counted, clock: systemClock, log: silentLog } as unknown as AppDeps;
   const d = createDispatcher(deps, {
-    concurrency: 4, timeoutMs: 2000, idlePollMs: 25, idleCapMs: 60_000, random: () => 0,
+    concurrency: 4,
+    timeoutMs: 2000,
+    idlePollMs: 25,
+    idleCapMs: 60_000,
+    random: () => 0,
     policy: { allowLoopback: true, allowPrivate: false, allowHttp: true },
   });
   try {
@@ -68,13 +80,26 @@ test('webhooks: an idle dispatcher does not poll, and a retry goes out when it f
     await assertQuiet(counter);
 
     const client = await createClient(db, { name: 'idle loops', scopes: ['admin'] });
-    await db.query('insert into webhook_subscriptions (uuid, client_id, url, secret) values ($1, $2, $3, $4)', [randomUUID(), client.clientId, rec.url, 'whsec_idle']);
-    await emitEvent(db, { clientId: client.clientId, name: 'test.ping', object: 'test', objectId: '1', payload: { n: 1 } }, new Date());
+    await db.query('insert into webhook_subscriptions (uuid, client_id, url, secret) values ($1, $2, $3, $4)', [
+      randomUUID(),
+      client.clientId,
+      rec.url,
+      'whsec_idle',
+    ]);
+    await emitEvent(
+      db,
+      { clientId: client.clientId, name: 'test.ping', object: 'test', objectId: '1', payload: { n: 1 } },
+      new Date(),
+    );
     d.wake();
     await until('the first attempt', () => rec.attempts() === 1);
     const failedAt = Date.now();
     // the outcome is written, then the retry's due time read: 2.5 s later (random 0, first retry)
-    await until('the retry to be scheduled', async () => (await db.query(`select 1 from webhook_deliveries where state = 'pending' and attempts = 1`)).rowCount === 1);
+    await until(
+      'the retry to be scheduled',
+      async () =>
+        (await db.query(`select 1 from webhook_deliveries where state = 'pending' and attempts = 1`)).rowCount === 1,
+    );
     await sleep(200);
     const before = counter.n;
     await until('the retry', () => rec.received.length === 1, 8000);
@@ -92,12 +117,19 @@ test('jobs: an idle runner does not poll, and a failed job runs again when its r
   const { db: counted, counter } = counting(db);
   const deps = { db: counted, clock: systemClock, log: silentLog } as unknown as AppDeps;
   const runs: number[] = [];
-  const runner = createJobRunner(deps, {
-    'analysis.run': {
-      timeoutMs: 5000,
-      run: async () => { runs.push(Date.now()); if (runs.length === 1) throw new Error('first attempt fails'); },
+  const runner = createJobRunner(
+    deps,
+    {
+      'analysis.run': {
+        timeoutMs: 5000,
+        run: async () => {
+          runs.push(Date.now());
+          if (runs.length === 1) throw new Error('first attempt fails');
+        },
+      },
     },
-  }, { concurrency: 1, leaseSeconds: 300, pollIntervalMs: 25, idleCapMs: 60_000 });
+    { concurrency: 1, leaseSeconds: 300, pollIntervalMs: 25, idleCapMs: 60_000 },
+  );
   try {
     runner.start();
     await assertQuiet(counter);

@@ -17,17 +17,37 @@ import { call, startTestServer } from './helpers/runtime.ts';
 const BIN = new URL('../bin/kyclive.mjs', import.meta.url).pathname;
 
 function startServer(dataDir: string) {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      KYCLIVE_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
   const ready = new Promise<{ base: string; clientId: string; clientSecret: string }>((resolve, reject) => {
     const t = setInterval(() => {
       const base = /^kyclive listening on (http:\/\/\S+)$/m.exec(out)?.[1];
       const demo = /^demo client: client_id=(\S+) client_secret=(\S+)$/m.exec(out);
-      if (base && demo) { clearInterval(t); resolve({ base, clientId: demo[1], clientSecret: demo[2] }); }
+      if (base && demo) {
+        clearInterval(t);
+        resolve({ base, clientId: demo[1], clientSecret: demo[2] });
+      }
     }, 50);
-    child.on('exit', (code) => { clearInterval(t); reject(new Error(`server exited ${code}: ${out}`)); });
+    child.on('exit', (code) => {
+      clearInterval(t);
+      reject(new Error(`server exited ${code}: ${out}`));
+    });
   });
   return { child, ready, output: () => out };
 }
@@ -45,15 +65,42 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     const spec = (await (await fetch(`${base}/openapi.json`)).json()) as any;
     assert.ok(spec.paths['/v1/users/{userId}/kycliveness'].post);
 
-    const tok = (await (await fetch(`${base}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }) })).json()) as any;
+    const tok = (await (
+      await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+        }),
+      })
+    ).json()) as any;
     const h = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
-    const u = (await (await fetch(`${base}/v1/users`, { method: 'POST', headers: h, body: JSON.stringify({ userTypeId: 1, specifiedUSPerson: 0, email: 'secret.person@example.com', firstname: 'Zyxwvut', lastname: 'Qponmlk', birthday: '1970-01-01' }) })).json()) as any;
-    const v = (await (await fetch(`${base}/v1/users/${u.users[0].userId}/kycliveness`, { method: 'POST', headers: h })).json()) as any;
+    const u = (await (
+      await fetch(`${base}/v1/users`, {
+        method: 'POST',
+        headers: h,
+        body: JSON.stringify({
+          userTypeId: 1,
+          specifiedUSPerson: 0,
+          email: 'secret.person@example.com',
+          firstname: 'Zyxwvut',
+          lastname: 'Qponmlk',
+          birthday: '1970-01-01',
+        }),
+      })
+    ).json()) as any;
+    const v = (await (
+      await fetch(`${base}/v1/users/${u.users[0].userId}/kycliveness`, { method: 'POST', headers: h })
+    ).json()) as any;
     const url = v.identification['identification-url'] as string;
     assert.equal((await fetch(url)).status, 200);
 
     // A second process on the same embedded database is refused clearly (PGlite is single-process).
-    const second = spawnSync(process.execPath, [BIN, 'clients', 'list'], { env: { ...process.env, KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '' }, encoding: 'utf8' });
+    const second = spawnSync(process.execPath, [BIN, 'clients', 'list'], {
+      env: { ...process.env, KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '' },
+      encoding: 'utf8',
+    });
     assert.notEqual(second.status, 0);
     assert.match(second.stderr, /in use by another kyclive process \(pid \d+\)/);
 
@@ -68,7 +115,10 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     const logLines = out.split('\n').filter((l) => l.startsWith('{'));
     assert.ok(logLines.length > 0, 'JSON logs');
     for (const l of logLines) JSON.parse(l);
-    assert.ok(logLines.some((l) => /"reqId"/.test(l)), 'request ids in logs');
+    assert.ok(
+      logLines.some((l) => /"reqId"/.test(l)),
+      'request ids in logs',
+    );
     // one access line per request, when it completes, with the capture token masked
     const access = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
     assert.ok(!out.includes('incoming request'));
@@ -85,7 +135,11 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
 
     // The clients CLI works on the stopped server's data.
     const env = { ...process.env, KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '' };
-    const created = spawnSync(process.execPath, [BIN, 'clients', 'create', '--name', 'Acme', '--scopes', 'read_only read_write'], { env, encoding: 'utf8' });
+    const created = spawnSync(
+      process.execPath,
+      [BIN, 'clients', 'create', '--name', 'Acme', '--scopes', 'read_only read_write'],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(created.status, 0, created.stderr);
     const c = JSON.parse(created.stdout);
     assert.match(c.client_id, /^kcl_/);
@@ -95,7 +149,10 @@ test('serve: printed lines, health, docs, logs without personal data, graceful S
     const rotated = spawnSync(process.execPath, [BIN, 'clients', 'rotate', c.client_id], { env, encoding: 'utf8' });
     assert.equal(rotated.status, 0, rotated.stderr);
     assert.notEqual(JSON.parse(rotated.stdout).client_secret, c.client_secret);
-    const bad = spawnSync(process.execPath, [BIN, 'clients', 'create', '--name', 'X', '--scopes', 'superuser'], { env, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [BIN, 'clients', 'create', '--name', 'X', '--scopes', 'superuser'], {
+      env,
+      encoding: 'utf8',
+    });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /scopes/);
 
@@ -118,10 +175,21 @@ test('serve: a SIGTERM while the analysis engine is still starting stops the ser
     const srv = startServer(dataDir);
     srv.ready.catch(() => undefined); // this server is stopped before it prints its lines
     const base = await new Promise<string>((resolve, reject) => {
-      const iv = setInterval(() => { const m = /"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(srv.output()); if (m) { clearInterval(iv); resolve(m[1]); } }, 5);
-      srv.child.on('exit', (c) => { clearInterval(iv); reject(new Error(`server exited ${c}: ${srv.output()}`)); });
+      const iv = setInterval(() => {
+        const m = /"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(srv.output());
+        if (m) {
+          clearInterval(iv);
+          resolve(m[1]);
+        }
+      }, 5);
+      srv.child.on('exit', (c) => {
+        clearInterval(iv);
+        reject(new Error(`server exited ${c}: ${srv.output()}`));
+      });
     });
-    const exited = new Promise<[number | null, string | null]>((r) => srv.child.on('exit', (code, signal) => r([code, signal])));
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      srv.child.on('exit', (code, signal) => r([code, signal])),
+    );
     assert.equal((await fetch(`${base}/readyz`)).status, 200, 'it serves requests already');
     srv.child.kill('SIGTERM');
     assert.deepEqual(await exited, [0, null], srv.output());
@@ -138,18 +206,38 @@ test('npm start: the SIGTERM a supervisor sends to npm reaches the server, which
   // server itself (without it, the server kept running after npm had gone).
   const npm = spawn('npm', ['start', '--silent'], {
     cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DATA_DIR: dataDir, DATABASE_URL: '', KYCLIVE_ANALYZER: 'sandbox' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      KYCLIVE_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      KYCLIVE_ANALYZER: 'sandbox',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so that the test can clean up whatever it leaves
   });
   let out = '';
-  npm.stdout.on('data', (d) => { out += d; });
-  npm.stderr.on('data', (d) => { out += d; });
+  npm.stdout.on('data', (d) => {
+    out += d;
+  });
+  npm.stderr.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | null>((r) => npm.on('exit', r));
   try {
     const base = await new Promise<string>((resolve, reject) => {
-      const iv = setInterval(() => { const m = /^kyclive listening on (\S+)$/m.exec(out); if (m) { clearInterval(iv); resolve(m[1]); } }, 50);
-      npm.on('exit', (c) => { clearInterval(iv); reject(new Error(`npm start exited ${c}: ${out}`)); });
+      const iv = setInterval(() => {
+        const m = /^kyclive listening on (\S+)$/m.exec(out);
+        if (m) {
+          clearInterval(iv);
+          resolve(m[1]);
+        }
+      }, 50);
+      npm.on('exit', (c) => {
+        clearInterval(iv);
+        reject(new Error(`npm start exited ${c}: ${out}`));
+      });
     });
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     npm.kill('SIGTERM');
@@ -157,7 +245,11 @@ test('npm start: the SIGTERM a supervisor sends to npm reaches the server, which
     assert.match(out, /shutting down/);
     await assert.rejects(fetch(`${base}/healthz`), 'nothing listens any more');
   } finally {
-    try { process.kill(-npm.pid!, 'SIGKILL'); } catch { /* the group is gone: all exited */ }
+    try {
+      process.kill(-npm.pid!, 'SIGKILL');
+    } catch {
+      /* the group is gone: all exited */
+    }
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
@@ -165,41 +257,114 @@ test('npm start: the SIGTERM a supervisor sends to npm reaches the server, which
 test('split deployment on PostgreSQL: API with KYCLIVE_WORKER=0, jobs run by a separate `kyclive worker`', async (t) => {
   const { testDatabases } = await import('./helpers/databases.ts');
   const pgBackend = (await testDatabases()).find((b) => b.name === 'postgres')!;
-  if (pgBackend.skip) { t.skip(pgBackend.skip); return; }
+  if (pgBackend.skip) {
+    t.skip(pgBackend.skip);
+    return;
+  }
   const { db, url, drop } = await pgBackend.open();
   await db.close();
   const { startReceiver } = await import('./helpers/webhook-receiver.ts');
   const rec = await startReceiver();
   const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-split-'));
-  const secrets = { KYCLIVE_SECRET: Buffer.alloc(32, 1).toString('base64'), BLOB_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64') };
-  const env = { ...process.env, ...secrets, DATABASE_URL: url!, KYCLIVE_DATA_DIR: dataDir, WEBHOOK_ALLOW_LOOPBACK: '1', KYCLIVE_SANDBOX: '1', WEBHOOK_POLL_MS: '100', JOB_POLL_MS: '100' };
-  const api = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_WORKER: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const secrets = {
+    KYCLIVE_SECRET: Buffer.alloc(32, 1).toString('base64'),
+    BLOB_ENCRYPTION_KEY: Buffer.alloc(32, 2).toString('base64'),
+  };
+  const env = {
+    ...process.env,
+    ...secrets,
+    DATABASE_URL: url!,
+    KYCLIVE_DATA_DIR: dataDir,
+    WEBHOOK_ALLOW_LOOPBACK: '1',
+    KYCLIVE_SANDBOX: '1',
+    WEBHOOK_POLL_MS: '100',
+    JOB_POLL_MS: '100',
+  };
+  const api = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...env, PORT: '0', HOST: '127.0.0.1', KYCLIVE_WORKER: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let worker: ReturnType<typeof spawn> | undefined;
   try {
     let out = '';
-    api.stdout!.on('data', (d) => { out += d; });
-    api.stderr!.on('data', (d) => { out += d; });
+    api.stdout!.on('data', (d) => {
+      out += d;
+    });
+    api.stderr!.on('data', (d) => {
+      out += d;
+    });
     const base = await new Promise<string>((resolve, reject) => {
-      const iv = setInterval(() => { const m = /^kyclive listening on (\S+)$/m.exec(out); if (m) { clearInterval(iv); resolve(m[1]); } }, 50);
-      api.on('exit', (c) => { clearInterval(iv); reject(new Error(`api exited ${c}: ${out}`)); });
+      const iv = setInterval(() => {
+        const m = /^kyclive listening on (\S+)$/m.exec(out);
+        if (m) {
+          clearInterval(iv);
+          resolve(m[1]);
+        }
+      }, 50);
+      api.on('exit', (c) => {
+        clearInterval(iv);
+        reject(new Error(`api exited ${c}: ${out}`));
+      });
     });
     // No demo client in production mode: create one with the CLI against the same database.
-    const created = spawnSync(process.execPath, [BIN, 'clients', 'create', '--name', 'Split', '--scopes', 'read_only read_write admin legal'], { env, encoding: 'utf8' });
+    const created = spawnSync(
+      process.execPath,
+      [BIN, 'clients', 'create', '--name', 'Split', '--scopes', 'read_only read_write admin legal'],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(created.status, 0, created.stderr);
     const c = JSON.parse(created.stdout);
-    const tok = (await (await fetch(`${base}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.client_id, client_secret: c.client_secret }) })).json()) as any;
+    const tok = (await (
+      await fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: c.client_id,
+          client_secret: c.client_secret,
+        }),
+      })
+    ).json()) as any;
     const h = { authorization: `Bearer ${tok.access_token}`, 'content-type': 'application/json' };
     await fetch(`${base}/settings/hooks`, { method: 'POST', headers: h, body: JSON.stringify({ url: rec.url }) });
-    const u = (await (await fetch(`${base}/v1/users`, { method: 'POST', headers: h, body: JSON.stringify({ userTypeId: 1, specifiedUSPerson: 0, email: 's@example.com', firstname: 'S', lastname: 'P', birthday: '1980-02-02' }) })).json()) as any;
-    const v = (await (await fetch(`${base}/v1/users/${u.users[0].userId}/kycliveness`, { method: 'POST', headers: h })).json()) as any;
-    await fetch(`${base}/simulation/kycliveness/${v.identification['identification-id']}`, { method: 'POST', headers: h, body: JSON.stringify({ outcome: 'processed', score: 1 }) });
-    const waitFor = async (pred: () => boolean, ms: number) => { const t0 = Date.now(); while (!pred() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 50)); return pred(); };
-    assert.ok(await waitFor(() => rec.events('kycliveness.create').length === 1, 10_000), 'create delivered by the API process');
+    const u = (await (
+      await fetch(`${base}/v1/users`, {
+        method: 'POST',
+        headers: h,
+        body: JSON.stringify({
+          userTypeId: 1,
+          specifiedUSPerson: 0,
+          email: 's@example.com',
+          firstname: 'S',
+          lastname: 'P',
+          birthday: '1980-02-02',
+        }),
+      })
+    ).json()) as any;
+    const v = (await (
+      await fetch(`${base}/v1/users/${u.users[0].userId}/kycliveness`, { method: 'POST', headers: h })
+    ).json()) as any;
+    await fetch(`${base}/simulation/kycliveness/${v.identification['identification-id']}`, {
+      method: 'POST',
+      headers: h,
+      body: JSON.stringify({ outcome: 'processed', score: 1 }),
+    });
+    const waitFor = async (pred: () => boolean, ms: number) => {
+      const t0 = Date.now();
+      while (!pred() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 50));
+      return pred();
+    };
+    assert.ok(
+      await waitFor(() => rec.events('kycliveness.create').length === 1, 10_000),
+      'create delivered by the API process',
+    );
     // The API process does not run jobs: no analysis yet.
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(rec.events('kycliveness.update').length, 0);
     worker = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.ok(await waitFor(() => rec.events('kycliveness.update').length === 1, 20_000), 'the worker ran the analysis');
+    assert.ok(
+      await waitFor(() => rec.events('kycliveness.update').length === 1, 20_000),
+      'the worker ran the analysis',
+    );
     assert.equal(rec.events('kycliveness.update')[0].object_payload.score, 1);
   } finally {
     worker?.kill('SIGTERM');
@@ -217,11 +382,28 @@ test('close: a request in flight when the runtime starts draining is answered, w
   let closing: Promise<void> | undefined;
   try {
     const token = await s.token(await s.newClient());
-    const user = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: { userTypeId: 1, specifiedUSPerson: 0, email: 'drain@example.com', firstname: 'Ada', lastname: 'L', birthday: '1990-01-01' } })).json.users[0];
+    const user = (
+      await call(s.baseUrl, 'POST', '/v1/users', {
+        token,
+        body: {
+          userTypeId: 1,
+          specifiedUSPerson: 0,
+          email: 'drain@example.com',
+          firstname: 'Ada',
+          lastname: 'L',
+          birthday: '1990-01-01',
+        },
+      })
+    ).json.users[0];
     // An open transaction holds the embedded database: the GET below waits for it, in flight.
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const held = db.transaction(async (tx) => { await tx.query('select 1'); await gate; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const held = db.transaction(async (tx) => {
+      await tx.query('select 1');
+      await gate;
+    });
     const inFlight = call(s.baseUrl, 'GET', `/v1/users/${user.userId}`, { token });
     await sleep(200);
     closing = s.runtime.close();

@@ -27,19 +27,29 @@ async function run(batch: number, maintain: boolean): Promise<string> {
   const db = await openPgliteThread(dir);
   try {
     await migrate(db);
-    const config = loadConfig({ KYCLIVE_DATA_DIR: dir }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
+    const config = loadConfig(
+      { KYCLIVE_DATA_DIR: dir },
+      { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) },
+    );
     const deps = { db, clock: systemClock, config, log: silentLog, wake: noWakeups } as unknown as AppDeps;
     const client = await createClient(db, { name: 'bench', scopes: ['read_write'] });
     const fields = { firstname: 'Bench', lastname: 'User', birthday: '1990-01-01' };
-    const users = (await db.query<{ id: number }>(
-      `insert into users (client_id, fields, liveness_missing) select $1, $2, $3 from generate_series(1, 500) returning id`,
-      [client.clientId, JSON.stringify(fields), missingLivenessFields(fields)])).rows.map((r) => r.id);
+    const users = (
+      await db.query<{ id: number }>(
+        `insert into users (client_id, fields, liveness_missing) select $1, $2, $3 from generate_series(1, 500) returning id`,
+        [client.clientId, JSON.stringify(fields), missingLivenessFields(fields)],
+      )
+    ).rows.map((r) => r.id);
     let next = 0;
     const laps: string[] = [];
     let t0 = performance.now();
     for (let round = 1; round <= rounds; round++) {
       // distinct users within a round, as the batcher requires of one batch
-      await Promise.all(Array.from({ length: batch }, () => initiateVerification(deps, client.clientId, users[next++ % users.length], undefined)));
+      await Promise.all(
+        Array.from({ length: batch }, () =>
+          initiateVerification(deps, client.clientId, users[next++ % users.length], undefined),
+        ),
+      );
       if (maintain && round % 50 === 0) await runMaintenance(db, new Date());
       if (round % (rounds / 4) === 0) {
         laps.push(`${Math.round(((performance.now() - t0) * 1000) / ((rounds / 4) * batch))}`);
@@ -53,7 +63,9 @@ async function run(batch: number, maintain: boolean): Promise<string> {
   }
 }
 
-console.log(`# POST kycliveness, database side (${rounds} rounds per row; µs per initiation over each quarter of the run)\n`);
+console.log(
+  `# POST kycliveness, database side (${rounds} rounds per row; µs per initiation over each quarter of the run)\n`,
+);
 console.log('| batch | autovacuum | µs per initiation, quarter by quarter |\n|---|---|---|');
 for (const batch of [1, 25, 50]) {
   for (const maintain of [false, true]) console.log(await run(batch, maintain));

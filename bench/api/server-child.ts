@@ -16,7 +16,17 @@ import { missingLivenessFields } from '../../src/domain/user.ts';
 import { runMaintenance } from '../../src/storage/db/maintenance.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-bench-'));
-const config = loadConfig({ KYCLIVE_ANALYZER: 'sandbox', ...process.env, KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', KYCLIVE_DEMO_CLIENT: '0' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) });
+const config = loadConfig(
+  {
+    KYCLIVE_ANALYZER: 'sandbox',
+    ...process.env,
+    KYCLIVE_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    KYCLIVE_DEMO_CLIENT: '0',
+  },
+  { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) },
+);
 if (config.databaseUrl) config.webhooks.allowLoopback = true;
 const rt = await createRuntime(config, {});
 // --server-latency (run.ts): each POST kycliveness's time from its first hook to its response's
@@ -25,7 +35,8 @@ const rt = await createRuntime(config, {});
 const serverLatencies: number[] = [];
 if (process.env.KYCLIVE_BENCH_SERVER_LATENCY === '1') {
   rt.app.addHook('onResponse', (req, reply, done) => {
-    if (req.method === 'POST' && req.routeOptions.url === '/v1/users/:userId/kycliveness') serverLatencies.push(reply.elapsedTime);
+    if (req.method === 'POST' && req.routeOptions.url === '/v1/users/:userId/kycliveness')
+      serverLatencies.push(reply.elapsedTime);
     done();
   });
 }
@@ -36,18 +47,31 @@ const port = (rt.app.server.address() as AddressInfo).port;
 process.on('message', async (m: any) => {
   try {
     if (m.cmd === 'setup') {
-      const c = await createClient(rt.deps.db, { name: 'bench', scopes: ['read_only', 'read_write', 'admin', 'legal'] });
+      const c = await createClient(rt.deps.db, {
+        name: 'bench',
+        scopes: ['read_only', 'read_write', 'admin', 'legal'],
+      });
       process.send!({ id: m.id, ok: true, clientId: c.clientId, clientSecret: c.clientSecret });
     } else if (m.cmd === 'users') {
       // Users in bulk, straight into the table: creating tens of thousands through the API would
       // take longer than the run that uses them. liveness_missing computed as the users repo does.
       const ids: number[] = [];
       for (let from = 0; from < m.n; from += 5000) {
-        const fields = Array.from({ length: Math.min(5000, m.n - from) }, (_, i) => ({ firstname: 'Bench', lastname: `User${from + i}`, birthday: '1990-01-01', email: `b${from + i}@example.com` }));
+        const fields = Array.from({ length: Math.min(5000, m.n - from) }, (_, i) => ({
+          firstname: 'Bench',
+          lastname: `User${from + i}`,
+          birthday: '1990-01-01',
+          email: `b${from + i}@example.com`,
+        }));
         const r = await rt.deps.db.query<{ id: number }>(
           `insert into users (client_id, fields, liveness_missing)
            select $1, f, array(select jsonb_array_elements_text(m)) from unnest($2::jsonb[], $3::jsonb[]) as x(f, m) returning id`,
-          [m.clientId, fields.map((f) => JSON.stringify(f)), fields.map((f) => JSON.stringify(missingLivenessFields(f)))]);
+          [
+            m.clientId,
+            fields.map((f) => JSON.stringify(f)),
+            fields.map((f) => JSON.stringify(missingLivenessFields(f))),
+          ],
+        );
         ids.push(...r.rows.map((x) => x.id));
       }
       // What the embedded autovacuum would do within 10 s: statistics for the grown table.
@@ -57,7 +81,17 @@ process.on('message', async (m: any) => {
     } else if (m.cmd === 'enqueue') {
       await rt.deps.db.transaction(async (tx) => {
         for (let i = 0; i < m.n; i++) {
-          await emitEvent(tx, { clientId: m.clientId, name: 'bench.ping', object: 'bench', objectId: String(i), payload: { i, sentAt: Date.now() } }, new Date());
+          await emitEvent(
+            tx,
+            {
+              clientId: m.clientId,
+              name: 'bench.ping',
+              object: 'bench',
+              objectId: String(i),
+              payload: { i, sentAt: Date.now() },
+            },
+            new Date(),
+          );
         }
       });
       rt.deps.wake.webhooks();
@@ -83,5 +117,8 @@ function shutdown(): Promise<void> {
   closing ??= rt.close().finally(() => rmSync(dataDir, { recursive: true, force: true }));
   return closing;
 }
-for (const ev of ['disconnect', 'SIGINT', 'SIGTERM'] as const) process.on(ev, () => { shutdown().finally(() => process.exit(0)); });
+for (const ev of ['disconnect', 'SIGINT', 'SIGTERM'] as const)
+  process.on(ev, () => {
+    shutdown().finally(() => process.exit(0));
+  });
 process.send!({ ready: true, port });

@@ -11,11 +11,30 @@ export function mediaDir(): string | null {
 }
 
 export interface Labels {
-  documents: { file: string; kind: string; country: string | null; sides: string | null; mrz_format: string; mrz_lines: string[]; fields: Record<string, string | null>; mrz_check_digits_valid: boolean | null; mrz_lines_partial?: boolean; has_portrait_photo: boolean }[];
-  faces_video: { file: string; head_turns_left_right: boolean; nods_up_down: boolean; blinks_seen: boolean | string; max_turn_estimate: string }[];
+  documents: {
+    file: string;
+    kind: string;
+    country: string | null;
+    sides: string | null;
+    mrz_format: string;
+    mrz_lines: string[];
+    fields: Record<string, string | null>;
+    mrz_check_digits_valid: boolean | null;
+    mrz_lines_partial?: boolean;
+    has_portrait_photo: boolean;
+  }[];
+  faces_video: {
+    file: string;
+    head_turns_left_right: boolean;
+    nods_up_down: boolean;
+    blinks_seen: boolean | string;
+    max_turn_estimate: string;
+  }[];
   spoofs: { file: string; attack: string }[];
   pairs: { a: string; b: string; same: boolean; note?: string }[];
   face_pairs: { file: string; person: string; faces_in_image: number }[];
 }
 
-export function loadLabels(dir: string): Labels { return JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as Labels; }
+export function loadLabels(dir: string): Labels {
+  return JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as Labels;
+}

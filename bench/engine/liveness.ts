@@ -18,9 +18,13 @@ import { loadOpenCv } from '../../src/engine/models/opencv.ts';
 import { textureMotionPlanarity } from '../../src/engine/face/planarity.ts';
 
 const dir = mediaDir();
-if (!dir) { console.log('corpus not found (set KYCLIVE_MEDIA_DIR): skipped'); process.exit(0); }
+if (!dir) {
+  console.log('corpus not found (set KYCLIVE_MEDIA_DIR): skipped');
+  process.exit(0);
+}
 const labels = loadLabels(dir);
-const cfg = DEFAULT_ENGINE_CONFIG; const th = cfg.thresholds;
+const cfg = DEFAULT_ENGINE_CONFIG;
+const th = cfg.thresholds;
 const human = await loadHuman();
 const { cv } = await loadOpenCv();
 const tmp = mkdtempSync(join(tmpdir(), 'kyclive-live-'));
@@ -28,22 +32,45 @@ const c = (k: Challenge['kind']): Challenge => ({ kind: k, windowSeconds: 5 });
 const cases: { name: string; path: string; live: boolean; scripts: [Challenge[], boolean | null][] }[] = [];
 for (const v of labels.faces_video) {
   const scripts: [Challenge[], boolean | null][] = [[[], true]];
-  if (v.head_turns_left_right) scripts.push([[c('turn_right'), c('turn_left')], true], [[c('turn_left'), c('turn_right')], false]);
+  if (v.head_turns_left_right)
+    scripts.push([[c('turn_right'), c('turn_left')], true], [[c('turn_left'), c('turn_right')], false]);
   else scripts.push([[c('turn_left'), c('turn_right')], false]);
   cases.push({ name: v.file, path: join(dir, v.file), live: true, scripts });
 }
-const photos = ['face-pairs/deepface_img11.jpg', 'face-pairs/deepface_img6.jpg', 'face-pairs/facerecognition_obama.jpg', 'spoofs/silentface_image_T1.jpg', 'face-pairs/deepface_img8.jpg'];
+const photos = [
+  'face-pairs/deepface_img11.jpg',
+  'face-pairs/deepface_img6.jpg',
+  'face-pairs/facerecognition_obama.jpg',
+  'spoofs/silentface_image_T1.jpg',
+  'face-pairs/deepface_img8.jpg',
+];
 for (const [i, p] of photos.entries()) {
   for (const tilt of [0, 0.15]) {
     const out = join(tmp, `replay-${i}-${tilt}.mp4`);
     await makeReplayFaceVideo(join(dir, p), out, { seconds: 4, tilt, seed: i + 1 });
-    cases.push({ name: `replay(${p.split('/')[1]}, tilt ${tilt})`, path: out, live: false, scripts: [[[], false], [[c('turn_left'), c('turn_right')], false]] });
+    cases.push({
+      name: `replay(${p.split('/')[1]}, tilt ${tilt})`,
+      path: out,
+      live: false,
+      scripts: [
+        [[], false],
+        [[c('turn_left'), c('turn_right')], false],
+      ],
+    });
   }
 }
-console.log('clip | truth | texture outlier share max (mesh residual p90) | yaw spread | pitch spread | no-challenge verdict | scripted verdicts | ms/frame');
+console.log(
+  'clip | truth | texture outlier share max (mesh residual p90) | yaw spread | pitch spread | no-challenge verdict | scripted verdicts | ms/frame',
+);
 let wrong = 0;
 for (const k of cases) {
-  const d = await decodeMedia(k.path, 'video/mp4', { ffmpegPath: cfg.ffmpegPath, fps: cfg.faceSampleFps, width: cfg.faceFrameWidth, maxFrames: cfg.maxFramesPerMedium, timeoutMs: 60000 });
+  const d = await decodeMedia(k.path, 'video/mp4', {
+    ffmpegPath: cfg.ffmpegPath,
+    fps: cfg.faceSampleFps,
+    width: cfg.faceFrameWidth,
+    maxFrames: cfg.maxFramesPerMedium,
+    timeoutMs: 60000,
+  });
   const t0 = performance.now();
   const obs = await observeFaces(d.frames, human, { minFaceScore: th.minFaceScore, fullFrames: 0 });
   const ms = (performance.now() - t0) / Math.max(1, d.frames.length);
@@ -54,10 +81,17 @@ for (const k of cases) {
     const r = livenessCheck(obs, script, undefined, th, pl);
     const pass = r.every((x) => x.status === 'pass');
     if (expectPass !== null && pass !== expectPass) wrong++;
-    return { script: script.map((s) => s.kind).join('>') || 'none', pass, expectPass, m: r[0].measurement as Record<string, number> };
+    return {
+      script: script.map((s) => s.kind).join('>') || 'none',
+      pass,
+      expectPass,
+      m: r[0].measurement as Record<string, number>,
+    };
   });
   const m = verdicts[0].m;
-  console.log(`${k.name} | ${k.live ? 'live' : 'replay'} | ${m.textureOutlierShareMax} (mesh ${m.meshPlanarResidualP90}) | ${m.yawSpreadDeg} | ${m.pitchSpreadDeg} | ${verdicts.map((v) => `${v.script}:${v.pass ? 'pass' : 'fail'}${v.pass === v.expectPass ? '' : ' (WRONG)'}`).join(', ')} | ${ms.toFixed(0)} | texture outliers max ${pl.maxOutlierShare} median ${pl.medianOutlierShare} ${plMs.toFixed(0)}ms`);
+  console.log(
+    `${k.name} | ${k.live ? 'live' : 'replay'} | ${m.textureOutlierShareMax} (mesh ${m.meshPlanarResidualP90}) | ${m.yawSpreadDeg} | ${m.pitchSpreadDeg} | ${verdicts.map((v) => `${v.script}:${v.pass ? 'pass' : 'fail'}${v.pass === v.expectPass ? '' : ' (WRONG)'}`).join(', ')} | ${ms.toFixed(0)} | texture outliers max ${pl.maxOutlierShare} median ${pl.medianOutlierShare} ${plMs.toFixed(0)}ms`,
+  );
 }
 console.log(`liveness decisions wrong: ${wrong}`);
 rmSync(tmp, { recursive: true, force: true });

@@ -6,10 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const parts = process.argv.slice(2).length ? process.argv.slice(2) : ['mrz', 'facematch', 'liveness', 'documents', 'quality', 'screen', 'speed'];
+const parts = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : ['mrz', 'facematch', 'liveness', 'documents', 'quality', 'screen', 'speed'];
 for (const part of parts) {
   console.log(`\n=== ${part} ===`);
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${part}.ts`, import.meta.url))], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${part}.ts`, import.meta.url))], {
+    stdio: 'inherit',
+  });
   console.log(`(${part}: ${((performance.now() - t) / 1000).toFixed(1)} s, exit ${r.status})`);
 }

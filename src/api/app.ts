@@ -42,7 +42,8 @@ class AccessLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return;
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    if (error)
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
     else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
@@ -51,7 +52,11 @@ class AccessLog extends LogController {
 function jsonBody(text: string): unknown {
   const s = text.trim();
   if (s === '') return undefined;
-  try { return JSON.parse(s); } catch { throw invalidJson(); }
+  try {
+    return JSON.parse(s);
+  } catch {
+    throw invalidJson();
+  }
 }
 
 const CASE_INSENSITIVE = /^\/v1\/users\/([^/?]+)\/(kycliveness|kycreview)(\/?)(\?.*)?$/i;
@@ -80,12 +85,19 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   // Hooks that run on every request are written with callbacks, not async: an async hook costs a
   // promise and a turn of the microtask queue per request even when it has nothing to do
   // (measured together with the multipart plugin's three, below: see docs/benchmarks.md).
-  app.addHook('onRequest', (req, reply, done) => { reply.header('X-Request-Id', req.id); done(); });
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('X-Request-Id', req.id);
+    done();
+  });
 
   // Legacy clients send JSON with any or no content type (contract §4.1): accept anything that parses.
   const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     let value: unknown;
-    try { value = jsonBody(body as string); } catch (e) { return done(e as Error, undefined); }
+    try {
+      value = jsonBody(body as string);
+    } catch (e) {
+      return done(e as Error, undefined);
+    }
     done(null, value);
   };
   app.addContentTypeParser('*', { parseAs: 'string' }, json);
@@ -93,11 +105,19 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
   // `curl -d '{…}'` and many HTTP clients label a JSON body as a form. A form body never starts with
   // { or [, so such a body is read as the JSON it is instead of becoming one odd form field.
-  await app.register(formbody, { parser: (s: string) => (/^\s*[[{]/.test(s) ? jsonBody(s) : parseForm(s)) as Record<string, unknown> });
+  await app.register(formbody, {
+    parser: (s: string) => (/^\s*[[{]/.test(s) ? jsonBody(s) : parseForm(s)) as Record<string, unknown>,
+  });
   // multipart/form-data is the token endpoint's (routes/oauth.ts registers the plugin there): the
   // plugin adds three hooks to every request of the context it is registered in.
   app.addContentTypeParser('multipart/form-data', (_req, _payload, done) => {
-    done(new KycError('unsupported_media_type', 'multipart/form-data is accepted by POST /oauth/token only: send JSON.') as never, undefined);
+    done(
+      new KycError(
+        'unsupported_media_type',
+        'multipart/form-data is accepted by POST /oauth/token only: send JSON.',
+      ) as never,
+      undefined,
+    );
   });
 
   installErrorHandling(app);
@@ -108,9 +128,22 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       info: {
         title: 'kyclive API',
         version: '0.1.0',
-        description: 'Self-hostable KYC live verification, wire-compatible with Treezor\'s live verification API. Numbers in Treezor objects are strings; inputs accept both. Errors use {"errors":[{type,code,message,docUrl,requestId}]}.',
+        description:
+          'Self-hostable KYC live verification, wire-compatible with Treezor\'s live verification API. Numbers in Treezor objects are strings; inputs accept both. Errors use {"errors":[{type,code,message,docUrl,requestId}]}.',
       },
-      components: { securitySchemes: { OAuth2: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { read_only: 'GET', read_write: 'writes', admin: 'configuration, sandbox', legal: 'users' } } } } } },
+      components: {
+        securitySchemes: {
+          OAuth2: {
+            type: 'oauth2',
+            flows: {
+              clientCredentials: {
+                tokenUrl: '/oauth/token',
+                scopes: { read_only: 'GET', read_write: 'writes', admin: 'configuration, sandbox', legal: 'users' },
+              },
+            },
+          },
+        },
+      },
     },
     transform: ({ schema, url, route }) => {
       const scopes = (route.config as { scopes?: string[] } | undefined)?.scopes;
@@ -131,7 +164,15 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.addHook('preHandler', authHook(deps));
   installIdempotency(app, deps);
 
-  for (const routes of [oauthRoutes, userRoutes, kyclivenessRoutes, documentRoutes, settingsRoutes, adminRoutes, simulationRoutes]) {
+  for (const routes of [
+    oauthRoutes,
+    userRoutes,
+    kyclivenessRoutes,
+    documentRoutes,
+    settingsRoutes,
+    adminRoutes,
+    simulationRoutes,
+  ]) {
     await app.register(routes, { deps });
   }
   await app.register(brandingRoutes, { deps });

@@ -4,8 +4,12 @@ import type { AppDeps } from '../app/deps.ts';
 import { KycError } from '../domain/errors.ts';
 
 declare module 'fastify' {
-  interface FastifyRequest { principal?: Principal }
-  interface FastifyContextConfig { scopes?: readonly string[] }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    scopes?: readonly string[];
+  }
 }
 
 /**
@@ -16,13 +20,14 @@ export function authHook(deps: AppDeps) {
   const authenticate = createAuthenticator(deps);
   function admit(req: FastifyRequest, scopes: readonly string[], p: Principal, done: (err?: Error) => void): void {
     if (!scopes.some((s) => p.scopes.has(s))) {
-      return done(new KycError('forbidden_scope', `This endpoint requires one of these scopes: ${scopes.join(', ')}.`));
+      done(new KycError('forbidden_scope', `This endpoint requires one of these scopes: ${scopes.join(', ')}.`));
+      return;
     }
     req.principal = p;
     done();
   }
   // Callback style, synchronous when the token is cached (see app.ts and authenticate.ts).
-  return function (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     const scopes = req.routeOptions.config.scopes;
     if (!scopes) return done();
     let p: Principal | Promise<Principal>;

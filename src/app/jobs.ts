@@ -26,7 +26,12 @@ export async function enqueueJob<K extends JobKind>(
 
 export function parseJobPayload(kind: string, payload: unknown): { kind: JobKind; payload: JobPayloads[JobKind] } {
   const p = payload as Record<string, unknown> | null;
-  if (kind === 'analysis.run' && p && typeof p.verificationId === 'string' && /^[0-9a-f-]{36}$/.test(p.verificationId)) {
+  if (
+    kind === 'analysis.run' &&
+    p &&
+    typeof p.verificationId === 'string' &&
+    /^[0-9a-f-]{36}$/.test(p.verificationId)
+  ) {
     return { kind, payload: { verificationId: p.verificationId } };
   }
   throw new Error(`invalid job payload for ${kind}`);

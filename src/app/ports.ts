@@ -32,7 +32,13 @@ export interface Db extends Queryable {
    * run in order. If a joined statement fails, each call is run again alone, so that a call fails
    * only for its own rows. Adapters without it leave it undefined.
    */
-  preparedBatch?<T extends { id: string } = { id: string }>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>>;
+  preparedBatch?<T extends { id: string } = { id: string }>(
+    name: string,
+    sql: string,
+    batch: string,
+    ids: readonly string[],
+    params: unknown[],
+  ): Promise<QueryResult<T>>;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** 'pglite' (embedded, single connection) or 'postgres'. */

@@ -101,7 +101,13 @@ function int(name: string, v: string | undefined, dflt: number, min = 0): number
 }
 
 /** A secret from env, or — embedded mode only — generated once and kept in dataDir so restarts keep working. */
-function secretFrom(envValue: string | undefined, dataDir: string, file: string, name: string, embedded: boolean): Buffer {
+function secretFrom(
+  envValue: string | undefined,
+  dataDir: string,
+  file: string,
+  name: string,
+  embedded: boolean,
+): Buffer {
   if (envValue) {
     const b = Buffer.from(envValue, 'base64');
     if (b.length < 32) throw new Error(`${name} must be base64 of at least 32 bytes`);
@@ -138,7 +144,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       secretAccessKey: env.S3_SECRET_ACCESS_KEY || env.AWS_SECRET_ACCESS_KEY || undefined,
       forcePathStyle: bool(env.S3_FORCE_PATH_STYLE, !!env.S3_ENDPOINT),
     },
-    blobEncryptionKey: overrides.blobEncryptionKey ?? secretFrom(env.BLOB_ENCRYPTION_KEY, dataDir, 'blob.key', 'BLOB_ENCRYPTION_KEY', embedded),
+    blobEncryptionKey:
+      overrides.blobEncryptionKey ??
+      secretFrom(env.BLOB_ENCRYPTION_KEY, dataDir, 'blob.key', 'BLOB_ENCRYPTION_KEY', embedded),
     blobEncryptionOldKeys: env.BLOB_ENCRYPTION_OLD_KEYS || undefined,
     secret: overrides.secret ?? secretFrom(env.KYCLIVE_SECRET, dataDir, 'hmac.key', 'KYCLIVE_SECRET', embedded),
     sandbox: bool(env.KYCLIVE_SANDBOX, embedded),

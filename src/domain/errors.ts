@@ -4,23 +4,23 @@
  * `message` is safe to show to the API client; it never carries personal data.
  */
 export type KycErrorCode =
-  | 'invalid_request'        // malformed input (bad JSON, wrong type, bad value)
-  | 'missing_parameter'      // a required field is absent
-  | 'unauthorized'           // no/invalid/expired credentials
-  | 'invalid_client'         // bad client_id/client_secret at the token endpoint
-  | 'forbidden_scope'        // authenticated but the token lacks the scope
-  | 'not_found'              // unknown id, or another tenant's id (never distinguish the two)
-  | 'precondition_required'  // user lacks KYC fields needed for live verification (Treezor 428)
-  | 'not_processed'          // live verification not in processed state (Treezor 406)
-  | 'gone'                   // superseded / expired verification or capture session (Treezor 410)
-  | 'conflict'               // state does not allow the action
+  | 'invalid_request' // malformed input (bad JSON, wrong type, bad value)
+  | 'missing_parameter' // a required field is absent
+  | 'unauthorized' // no/invalid/expired credentials
+  | 'invalid_client' // bad client_id/client_secret at the token endpoint
+  | 'forbidden_scope' // authenticated but the token lacks the scope
+  | 'not_found' // unknown id, or another tenant's id (never distinguish the two)
+  | 'precondition_required' // user lacks KYC fields needed for live verification (Treezor 428)
+  | 'not_processed' // live verification not in processed state (Treezor 406)
+  | 'gone' // superseded / expired verification or capture session (Treezor 410)
+  | 'conflict' // state does not allow the action
   | 'payload_too_large'
   | 'unsupported_media_type'
-  | 'signature_invalid'      // tampered presigned URL
-  | 'url_expired'            // presigned URL past its lifetime
+  | 'signature_invalid' // tampered presigned URL
+  | 'url_expired' // presigned URL past its lifetime
   | 'sandbox_disabled'
   | 'rate_limited'
-  | 'unavailable'            // shutting down / dependency down
+  | 'unavailable' // shutting down / dependency down
   | 'internal';
 
 export class KycError extends Error {
@@ -30,7 +30,11 @@ export class KycError extends Error {
   /** Extra, non-personal data a client can use to recover (e.g. missing field names). */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: KycErrorCode, message: string, opts: { param?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: KycErrorCode,
+    message: string,
+    opts: { param?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'KycError';
     this.code = code;

@@ -15,16 +15,29 @@ export interface Reason {
   amlSensitive: boolean;
 }
 
-const r = (code: number, message: string, category: ReasonCategory, amlSensitive = false): Reason => ({ code, message, category, amlSensitive });
+const r = (code: number, message: string, category: ReasonCategory, amlSensitive = false): Reason => ({
+  code,
+  message,
+  category,
+  amlSensitive,
+});
 
 export const REASONS: readonly Reason[] = [
   r(1201, 'Applicant did not have a sufficient connexion', 'capture'),
-  r(1301, 'Applicant’s document video is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)', 'capture'),
+  r(
+    1301,
+    'Applicant’s document video is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)',
+    'capture',
+  ),
   r(1302, 'Applicant has not presented the front of the document', 'capture'),
   r(1303, 'Applicant has not presented the back of the document', 'capture'),
   r(1304, 'Applicant hides part of the document', 'capture'),
   r(1305, 'Applicant did not present a dynamic view of the document', 'capture'),
-  r(1310, 'Applicant’s video of their face is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)', 'capture'),
+  r(
+    1310,
+    'Applicant’s video of their face is too blurry (mostly due to too much movement but if this error persists the camera quality might be at fault)',
+    'capture',
+  ),
   r(1311, 'Applicant has not presented a face', 'capture'),
   r(1312, 'Applicant did not show the full front view of their face', 'capture'),
   r(1313, 'Applicant did not move to prove the liveness', 'capture'),

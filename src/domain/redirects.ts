@@ -10,7 +10,12 @@ export interface RedirectRow {
   description: string;
 }
 
-const row = (status: RedirectRow['status'], returnReason: string, errorType: string, description: string): RedirectRow => ({ status, returnReason, errorType, description });
+const row = (
+  status: RedirectRow['status'],
+  returnReason: string,
+  errorType: string,
+  description: string,
+): RedirectRow => ({ status, returnReason, errorType, description });
 
 export const REDIRECT_ROWS: readonly RedirectRow[] = [
   row('processing', 'none', 'none', 'The user completed their verification.'),
@@ -19,15 +24,30 @@ export const REDIRECT_ROWS: readonly RedirectRow[] = [
   row('aborted', 'verify_later', 'none', 'The user refused to start the verification process.'),
   row('aborted', 'focus-lost', 'none', 'The user switched tabs/application while performing the id verification.'),
   row('aborted', 'connections_issue', 'bad_connexion', 'The connection was not good enough.'),
-  row('aborted', 'doc_instructions_not_followed', 'challenge_timeout', 'The user did not follow the instruction for the document challenge.'),
-  row('aborted', 'face_instructions_not_followed', 'challenge_timeout', 'The user did not follow the instruction for the face challenge.'),
+  row(
+    'aborted',
+    'doc_instructions_not_followed',
+    'challenge_timeout',
+    'The user did not follow the instruction for the document challenge.',
+  ),
+  row(
+    'aborted',
+    'face_instructions_not_followed',
+    'challenge_timeout',
+    'The user did not follow the instruction for the face challenge.',
+  ),
   row('aborted', 'error', 'bad_connexion', 'The connection was not good enough.'),
   row('aborted', 'error', 'no_SMS', 'The user did not receive the SMS.'),
   row('aborted', 'error', 'publish', 'Error during video connection.'),
   row('aborted', 'error', 'device_not_allowed', 'The user refused to give access to their camera.'),
   row('aborted', 'error', 'browser-not-supported', 'The browser was not supported.'),
   row('aborted', 'error', 'device_not_found', "The user's device did not have any camera."),
-  row('aborted', 'error', 'wrong_phone_number', 'The user wanted to change their phone number and were not allowed to for security reasons.'),
+  row(
+    'aborted',
+    'error',
+    'wrong_phone_number',
+    'The user wanted to change their phone number and were not allowed to for security reasons.',
+  ),
 ];
 
 export const ABORT_ROWS = REDIRECT_ROWS.filter((x) => x.status === 'aborted');
@@ -37,7 +57,11 @@ export function findAbortRow(returnReason: unknown, errorType: unknown): Redirec
 }
 
 /** redirectUrl + the four documented query parameters (existing query parameters are kept). */
-export function buildRedirectUrl(base: string, identificationId: string, r: Pick<RedirectRow, 'status' | 'returnReason' | 'errorType'>): string {
+export function buildRedirectUrl(
+  base: string,
+  identificationId: string,
+  r: Pick<RedirectRow, 'status' | 'returnReason' | 'errorType'>,
+): string {
   const u = new URL(base);
   u.searchParams.set('identification_id', identificationId);
   u.searchParams.set('status', r.status);

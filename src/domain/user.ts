@@ -34,29 +34,69 @@ export const USER_FIELDS: Record<string, Spec> = {
   middleNames: S(100),
   birthday: { t: 'date' },
   email: { t: 'email' },
-  address1: S(150), address2: S(150), address3: S(150),
-  postcode: S(20), city: S(100), state: S(100), country: C,
+  address1: S(150),
+  address2: S(150),
+  address3: S(150),
+  postcode: S(20),
+  city: S(100),
+  state: S(100),
+  country: C,
   distributionCountry: E('FR', 'ES', 'IT', 'DE', 'BE', 'NL'),
-  secondaryAddress1: S(150), secondaryAddress2: S(150), secondaryAddress3: S(150),
-  secondaryPostcode: S(20), secondaryCity: S(100), secondaryState: S(100), secondaryCountry: C,
-  phone: S(30), mobile: S(30),
-  nationality: C, nationalityOther: C,
-  placeOfBirth: S(100), birthCountry: C,
+  secondaryAddress1: S(150),
+  secondaryAddress2: S(150),
+  secondaryAddress3: S(150),
+  secondaryPostcode: S(20),
+  secondaryCity: S(100),
+  secondaryState: S(100),
+  secondaryCountry: C,
+  phone: S(30),
+  mobile: S(30),
+  nationality: C,
+  nationalityOther: C,
+  placeOfBirth: S(100),
+  birthCountry: C,
   occupation: S(100),
   incomeRange: E('0-18', '19-23', '24-27', '28-35', '36-56', '57-*'),
-  legalName: S(), legalRegistrationNumber: S(), legalTvaNumber: S(), legalRegistrationDate: { t: 'date' },
-  legalForm: S(), legalShareCapital: { t: 'int', min: 0 }, legalSector: S(),
+  legalName: S(),
+  legalRegistrationNumber: S(),
+  legalTvaNumber: S(),
+  legalRegistrationDate: { t: 'date' },
+  legalForm: S(),
+  legalShareCapital: { t: 'int', min: 0 },
+  legalSector: S(),
   legalAnnualTurnOver: E('0-39', '40-99', '100-249', '250-999', '1000-2999', '3000-9999', '10000-99999', '100000-*'),
   legalNetIncomeRange: E('0-4', '5-9', '10-49', '50-149', '150-499', '500-*'),
   legalNumberOfEmployeeRange: E('0', '1-9', '10-99', '100-249', '250-*'),
   effectiveBeneficiary: { t: 'int', min: 0 },
-  language: S(10), taxNumber: S(), taxResidence: S(), position: S(),
+  language: S(10),
+  taxNumber: S(),
+  taxResidence: S(),
+  position: S(),
   personalAssets: E('0-2', '3-22', '23-128', '129-319', '320-464', '465-'),
-  activityOutsideEu: I(0, 1), economicSanctions: I(0, 1), residentCountriesSanctions: I(0, 1), involvedSanctions: I(0, 1),
+  activityOutsideEu: I(0, 1),
+  economicSanctions: I(0, 1),
+  residentCountriesSanctions: I(0, 1),
+  involvedSanctions: I(0, 1),
   entitySanctionsQuestionnaire: I(0, 1, 2, 3, 4),
   timezone: S(64),
-  occupationType: E('self_employed', 'public_sector_employees', 'private_sector_employees', 'retired_people_and_students', 'without_any_professional_activity'),
-  sourceOfFunds: E('donation', 'inheritance', 'loan', 'lottery', 'pension', 'proceeds_from_investment', 'proceeds_from_sale', 'salary', 'savings'),
+  occupationType: E(
+    'self_employed',
+    'public_sector_employees',
+    'private_sector_employees',
+    'retired_people_and_students',
+    'without_any_professional_activity',
+  ),
+  sourceOfFunds: E(
+    'donation',
+    'inheritance',
+    'loan',
+    'lottery',
+    'pension',
+    'proceeds_from_investment',
+    'proceeds_from_sale',
+    'salary',
+    'savings',
+  ),
   legalSectorType: E('NAF', 'NACE'),
   isOnStockExchange: I(0, 1),
   occupationCategory: I(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -66,9 +106,28 @@ export const USER_FIELDS: Record<string, Spec> = {
 
 const CREATE_ONLY = new Set(['userTypeId', 'parentUserId', 'parentType', 'entityType']);
 /** Set by kyclive (KYC review), never by the integrator's user writes. */
-const READ_ONLY = new Set(['userId', 'kycLevel', 'kycReview', 'kycReviewComment', 'userStatus', 'clientId', 'createdDate', 'modifiedDate', 'codeStatus', 'informationStatus']);
+const READ_ONLY = new Set([
+  'userId',
+  'kycLevel',
+  'kycReview',
+  'kycReviewComment',
+  'userStatus',
+  'clientId',
+  'createdDate',
+  'modifiedDate',
+  'codeStatus',
+  'informationStatus',
+]);
 /** Accepted and ignored: Treezor's legacy auth/idempotency parameters that some clients put in the body. */
-const IGNORED = new Set(['accessTag', 'accessSignature', 'accessUserId', 'accessUserIp', 'accessToken', 'webauthn', 'passcode']);
+const IGNORED = new Set([
+  'accessTag',
+  'accessSignature',
+  'accessUserId',
+  'accessUserIp',
+  'accessToken',
+  'webauthn',
+  'passcode',
+]);
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -90,7 +149,12 @@ function normalise(field: string, spec: Spec, raw: unknown): string {
   if (raw === null) return '';
   switch (spec.t) {
     case 'int': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+            ? Number(raw.trim())
+            : NaN;
       if (!Number.isSafeInteger(n)) throw bad(field, 'must be an integer');
       if (spec.values && !spec.values.includes(n)) throw bad(field, `must be one of ${spec.values.join(', ')}`);
       if (spec.min !== undefined && n < spec.min) throw bad(field, `must be ≥ ${spec.min}`);
@@ -101,9 +165,12 @@ function normalise(field: string, spec: Spec, raw: unknown): string {
       const v = raw.trim();
       if (spec.t === 'str' && v.length > (spec.max ?? 255)) throw bad(field, `must be at most ${spec.max} characters`);
       if (spec.t === 'enum' && !spec.values.includes(v)) throw bad(field, `must be one of ${spec.values.join(', ')}`);
-      if (spec.t === 'date' && v !== '' && !validDate(v)) throw bad(field, 'must be a valid date in the YYYY-MM-DD format');
-      if (spec.t === 'country' && v !== '' && !/^[A-Z]{2}$/.test(v)) throw bad(field, 'must be an ISO 3166-1 alpha-2 country code');
-      if (spec.t === 'email' && (v.length > 200 || !EMAIL_RE.test(v))) throw bad(field, 'must be a valid email address of at most 200 characters');
+      if (spec.t === 'date' && v !== '' && !validDate(v))
+        throw bad(field, 'must be a valid date in the YYYY-MM-DD format');
+      if (spec.t === 'country' && v !== '' && !/^[A-Z]{2}$/.test(v))
+        throw bad(field, 'must be an ISO 3166-1 alpha-2 country code');
+      if (spec.t === 'email' && (v.length > 200 || !EMAIL_RE.test(v)))
+        throw bad(field, 'must be a valid email address of at most 200 characters');
       return v;
     }
   }
@@ -141,7 +208,7 @@ export function validateUserInput(body: unknown, mode: 'create' | 'update'): Rec
 export const LIVENESS_REQUIRED_FIELDS = ['firstname', 'lastname', 'birthday'] as const;
 
 export function missingLivenessFields(fields: Record<string, string>): string[] {
-  return LIVENESS_REQUIRED_FIELDS.filter((f) => !fields[f] || !fields[f].trim() || (f === 'birthday' && !validDate(fields[f])));
+  return LIVENESS_REQUIRED_FIELDS.filter((f) => !fields[f]?.trim() || (f === 'birthday' && !validDate(fields[f])));
 }
 
 export interface StoredUser {
@@ -161,7 +228,14 @@ export interface StoredUser {
 export function treezorDate(d: Date | null): string {
   if (!d) return '0000-00-00 00:00:00';
   const p = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
   }).formatToParts(d);
   const g = (t: string) => p.find((x) => x.type === t)?.value ?? '00';
   return `${g('year')}-${g('month')}-${g('day')} ${g('hour')}:${g('minute')}:${g('second')}`;
@@ -206,4 +280,12 @@ export function toTreezorUser(u: StoredUser): Record<string, unknown> {
 /** kycReview values (OAS25). */
 export const KYC_REVIEW = { NONE: 0, PENDING: 1, VALIDATED: 2, REFUSED: 3 } as const;
 /** kycLevel values (OAS25). */
-export const KYC_LEVEL = { NONE: 0, LIGHT: 1, REGULAR: 2, STRONG: 3, REFUSED: 4, PREVALIDATED: 5, ENHANCED: 6 } as const;
+export const KYC_LEVEL = {
+  NONE: 0,
+  LIGHT: 1,
+  REGULAR: 2,
+  STRONG: 3,
+  REFUSED: 4,
+  PREVALIDATED: 5,
+  ENHANCED: 6,
+} as const;

@@ -17,10 +17,17 @@ import type { DocumentPart, FacePart, PartInput } from './parts.ts';
 import { decide, internalFailure, REASON_MESSAGES } from './policy.ts';
 import type { CheckResult } from './types.ts';
 
-export interface EngineInfo { name: string; version: string; modelLoadMs: number; models: { name: string; version: string }[] }
+export interface EngineInfo {
+  name: string;
+  version: string;
+  modelLoadMs: number;
+  models: { name: string; version: string }[];
+}
 
 /** A part that threw: the session ends as an internal failure (1901), with the message in evidence. */
-export interface PartFailure { error: string }
+export interface PartFailure {
+  error: string;
+}
 
 const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -35,7 +42,14 @@ function mergeTimings(...ts: Record<string, number>[]): Record<string, number> {
   return out;
 }
 
-export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input: PartInput, face: FacePart | PartFailure, doc: DocumentPart | PartFailure, wallMs: { startedAt: number }): Promise<AnalysisResult> {
+export async function assembleResult(
+  cfg: EngineConfig,
+  info: EngineInfo,
+  input: PartInput,
+  face: FacePart | PartFailure,
+  doc: DocumentPart | PartFailure,
+  wallMs: { startedAt: number },
+): Promise<AnalysisResult> {
   const now = cfg.now ? cfg.now() : new Date();
   const checks: CheckResult[] = [];
   const evidence: Record<string, unknown> = {
@@ -46,17 +60,42 @@ export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input:
   };
   const partTimings = mergeTimings(...[face, doc].map((p) => ('timings' in p ? p.timings : {})));
   let extracted: ExtractedIdentity | undefined;
-  let keyFrames: NonNullable<AnalysisResult['keyFrames']> = [];
+  const keyFrames: NonNullable<AnalysisResult['keyFrames']> = [];
   let faceMatchEvidence: FaceMatchSummary | undefined;
   const failed = [face, doc].find((p): p is PartFailure => 'error' in p);
   if (failed) {
     evidence.error = { message: failed.error };
-    return finish(internalFailure(failed.error), checks, evidence, extracted, keyFrames, faceMatchEvidence, input, cfg, partTimings, wallMs.startedAt, now);
+    return finish(
+      internalFailure(failed.error),
+      checks,
+      evidence,
+      extracted,
+      keyFrames,
+      faceMatchEvidence,
+      input,
+      cfg,
+      partTimings,
+      wallMs.startedAt,
+      now,
+    );
   }
-  const f = face as FacePart; const d = doc as DocumentPart;
+  const f = face as FacePart;
+  const d = doc as DocumentPart;
   try {
     const decoded = [...d.media, ...f.media];
-    evidence.media = decoded.map((m) => ({ step: m.step, kind: m.decoded.kind, ok: m.decoded.ok, codec: m.decoded.codec ?? null, encoders: m.decoded.encoders ?? [], source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null, sampledFrames: m.sampledFrames, sourceFrames: m.decoded.sourceTimes.length, measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100, truncated: m.decoded.truncated, decodeMs: Math.round(m.decoded.decodeMs) }));
+    evidence.media = decoded.map((m) => ({
+      step: m.step,
+      kind: m.decoded.kind,
+      ok: m.decoded.ok,
+      codec: m.decoded.codec ?? null,
+      encoders: m.decoded.encoders ?? [],
+      source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null,
+      sampledFrames: m.sampledFrames,
+      sourceFrames: m.decoded.sourceTimes.length,
+      measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100,
+      truncated: m.decoded.truncated,
+      decodeMs: Math.round(m.decoded.decodeMs),
+    }));
     checks.push(playableCheck(decoded));
     checks.push(connectionCheck(decoded, input.metadata ?? {}, cfg));
     checks.push(timingCheck(decoded, cfg));
@@ -68,16 +107,35 @@ export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input:
     const faceObs = f.obs;
     if (faceOk.length) {
       checks.push(...faceQualityChecks(faceObs, cfg.thresholds));
-      const recStart = typeof input.metadata?.faceRecordingStartedAt === 'number' ? input.metadata.faceRecordingStartedAt as number : undefined;
-      const shown = recStart !== undefined && input.metadata?.challengeShownAt?.length ? input.metadata.challengeShownAt.map((ms) => (ms - recStart) / 1000) : undefined;
+      const recStart =
+        typeof input.metadata?.faceRecordingStartedAt === 'number'
+          ? (input.metadata.faceRecordingStartedAt as number)
+          : undefined;
+      const shown =
+        recStart !== undefined && input.metadata?.challengeShownAt?.length
+          ? input.metadata.challengeShownAt.map((ms) => (ms - recStart) / 1000)
+          : undefined;
       if (faceObs.some((o) => o.faces >= 1)) {
         checks.push(...livenessCheck(faceObs, input.challenges ?? [], shown, cfg.thresholds, f.texture));
         checks.push(identityConsistencyCheck(faceObs, cfg.thresholds));
         checks.push(presentationAttackCheck(faceObs));
       }
-      if (faceOk.every((m) => m.decoded.kind === 'still')) checks.push({ name: 'face.video', status: 'fail', reason: 1313, measurement: { kind: 'still' }, threshold: 'a face video is required for liveness' });
+      if (faceOk.every((m) => m.decoded.kind === 'still'))
+        checks.push({
+          name: 'face.video',
+          status: 'fail',
+          reason: 1313,
+          measurement: { kind: 'still' },
+          threshold: 'a face video is required for liveness',
+        });
     } else if (!f.media.length) {
-      checks.push({ name: 'face.presence', status: 'fail', reason: 1311, measurement: { faceMedia: 0 }, threshold: 'a face video is required' });
+      checks.push({
+        name: 'face.presence',
+        status: 'fail',
+        reason: 1311,
+        measurement: { faceMedia: 0 },
+        threshold: 'a face video is required',
+      });
     }
     // documents
     const docs = d.docs;
@@ -85,55 +143,185 @@ export async function assembleResult(cfg: EngineConfig, info: EngineInfo, input:
     const mrz: MrzDecode | null = voteAndDecode(allReads, now);
     const perMedium = docs.map((x) => ({ step: x.step, decode: voteAndDecode(x.mrzReads, now) }));
     if (docOk.length) {
-      checks.push(...documentCaptureChecks(docs, mrz, d.media.some((m) => m.decoded.kind === 'still'), cfg));
+      checks.push(
+        ...documentCaptureChecks(
+          docs,
+          mrz,
+          d.media.some((m) => m.decoded.kind === 'still'),
+          cfg,
+        ),
+      );
     } else if (!d.media.length) {
-      checks.push({ name: 'document.front_presented', status: 'fail', reason: 1302, measurement: { documentMedia: 0 }, threshold: 'a document capture is required' });
+      checks.push({
+        name: 'document.front_presented',
+        status: 'fail',
+        reason: 1302,
+        measurement: { documentMedia: 0 },
+        threshold: 'a document capture is required',
+      });
     }
     const docFound = docs.some((x) => x.frames.some((o) => o.quad) || x.mrzReads.length > 0);
     checks.push(...mrzChecks(mrz, docFound, perMedium, cfg, input.expected, now));
     if (docOk.length) checks.push(vizNumberCheck(docs, mrz, perMedium));
     if (isTrustedMrz(mrz)) {
       const m = mrz.fields;
-      extracted = { lastname: m.surname || undefined, firstname: m.givenNames || undefined, birthday: m.birthDate ?? undefined, documentNumber: m.documentNumber || undefined, documentType: m.documentCode || undefined, issuingCountry: m.issuingState || undefined, nationality: m.nationality || undefined, expiryDate: m.expiryDate ?? undefined, sex: m.sex ?? undefined };
+      extracted = {
+        lastname: m.surname || undefined,
+        firstname: m.givenNames || undefined,
+        birthday: m.birthDate ?? undefined,
+        documentNumber: m.documentNumber || undefined,
+        documentType: m.documentCode || undefined,
+        issuingCountry: m.issuingState || undefined,
+        nationality: m.nationality || undefined,
+        expiryDate: m.expiryDate ?? undefined,
+        sex: m.sex ?? undefined,
+      };
     }
     const framesTried = docs.map((x) => ({ step: x.step, frames: x.mrzFramesTried }));
-    evidence.mrz = mrz ? { format: mrz.format, valid: mrz.fields.valid, checks: mrz.fields.checks, corrections: mrz.corrections.length, meanScore: Math.round(mrz.meanScore * 1000) / 1000, minMargin: Math.round(mrz.minMargin * 1000) / 1000, framesVoted: mrz.framesVoted, framesTried } : { found: false, framesTried };
+    evidence.mrz = mrz
+      ? {
+          format: mrz.format,
+          valid: mrz.fields.valid,
+          checks: mrz.fields.checks,
+          corrections: mrz.corrections.length,
+          meanScore: Math.round(mrz.meanScore * 1000) / 1000,
+          minMargin: Math.round(mrz.minMargin * 1000) / 1000,
+          framesVoted: mrz.framesVoted,
+          framesTried,
+        }
+      : { found: false, framesTried };
     // face match: document portrait vs frontal frames of the face video
-    const portrait = docs.map((x) => x.portrait).filter(Boolean).sort((a, b) => b!.score - a!.score)[0];
+    const portrait = docs
+      .map((x) => x.portrait)
+      .filter(Boolean)
+      .sort((a, b) => b!.score - a!.score)[0];
     const faceEmb = faceObs.filter((o) => o.embedding?.length);
     if (portrait && faceEmb.length) {
       const th = cfg.thresholds;
-      const m = decideFaceMatch(portrait.embedding, faceEmb.map((o) => o.embedding!), th);
-      faceMatchEvidence = { distance: Math.round(m.distance * 1000) / 1000, acceptBelow: th.faceMatchAcceptDistance, refuseFrom: th.faceMatchRefuseDistance, model: FACE_MATCH_MODEL };
-      checks.push({ name: 'face.match_document', status: m.status, reason: 2304, measurement: { distance: faceMatchEvidence.distance, frameDistances: m.distances.map((d) => Math.round(d * 1000) / 1000), model: FACE_MATCH_MODEL, faceFrames: faceEmb.map((o) => o.frame) }, threshold: { acceptBelow: th.faceMatchAcceptDistance, refuseFrom: th.faceMatchRefuseDistance, metric: 'euclidean distance, mean of the 2 closest face frames' } });
+      const m = decideFaceMatch(
+        portrait.embedding,
+        faceEmb.map((o) => o.embedding!),
+        th,
+      );
+      faceMatchEvidence = {
+        distance: Math.round(m.distance * 1000) / 1000,
+        acceptBelow: th.faceMatchAcceptDistance,
+        refuseFrom: th.faceMatchRefuseDistance,
+        model: FACE_MATCH_MODEL,
+      };
+      checks.push({
+        name: 'face.match_document',
+        status: m.status,
+        reason: 2304,
+        measurement: {
+          distance: faceMatchEvidence.distance,
+          frameDistances: m.distances.map((d) => Math.round(d * 1000) / 1000),
+          model: FACE_MATCH_MODEL,
+          faceFrames: faceEmb.map((o) => o.frame),
+        },
+        threshold: {
+          acceptBelow: th.faceMatchAcceptDistance,
+          refuseFrom: th.faceMatchRefuseDistance,
+          metric: 'euclidean distance, mean of the 2 closest face frames',
+        },
+      });
     } else if (faceOk.length && docOk.length) {
-      checks.push({ name: 'face.match_document', status: 'inconclusive', reason: 2304, measurement: { portraitFound: !!portrait, faceEmbeddings: faceEmb.length }, threshold: 'document portrait and face needed', note: 'face match not possible automatically' });
+      checks.push({
+        name: 'face.match_document',
+        status: 'inconclusive',
+        reason: 2304,
+        measurement: { portraitFound: !!portrait, faceEmbeddings: faceEmb.length },
+        threshold: 'document portrait and face needed',
+        note: 'face match not possible automatically',
+      });
     }
     // key frames: one per document side, then the face
     for (const x of docs) {
-      if (x.keyJpeg && (x.step === 'document_front' || x.step === 'document_back') && !keyFrames.some((k) => k.step === x.step)) keyFrames.push({ step: x.step, jpeg: x.keyJpeg });
+      if (
+        x.keyJpeg &&
+        (x.step === 'document_front' || x.step === 'document_back') &&
+        !keyFrames.some((k) => k.step === x.step)
+      )
+        keyFrames.push({ step: x.step, jpeg: x.keyJpeg });
     }
     if (f.keyJpeg) keyFrames.push({ step: 'face', jpeg: f.keyJpeg });
   } catch (e) {
     evidence.error = { message: (e as Error).message };
-    return finish(internalFailure((e as Error).message), checks, evidence, extracted, keyFrames, faceMatchEvidence, input, cfg, partTimings, wallMs.startedAt, now);
+    return finish(
+      internalFailure((e as Error).message),
+      checks,
+      evidence,
+      extracted,
+      keyFrames,
+      faceMatchEvidence,
+      input,
+      cfg,
+      partTimings,
+      wallMs.startedAt,
+      now,
+    );
   }
   const v = decide(checks, { method: input.method, certifiedFraudCode2399: cfg.certifiedFraudCode2399 });
-  return finish(v, checks, evidence, extracted, keyFrames, faceMatchEvidence, input, cfg, partTimings, wallMs.startedAt, now);
+  return finish(
+    v,
+    checks,
+    evidence,
+    extracted,
+    keyFrames,
+    faceMatchEvidence,
+    input,
+    cfg,
+    partTimings,
+    wallMs.startedAt,
+    now,
+  );
 }
 
-async function finish(v: ReturnType<typeof decide>, checks: CheckResult[], evidence: Record<string, unknown>, extracted: ExtractedIdentity | undefined, keyFrames: NonNullable<AnalysisResult['keyFrames']>, faceMatch: FaceMatchSummary | undefined, input: PartInput, cfg: EngineConfig, timings: Record<string, number>, startedAt: number, now: Date): Promise<AnalysisResult> {
+async function finish(
+  v: ReturnType<typeof decide>,
+  checks: CheckResult[],
+  evidence: Record<string, unknown>,
+  extracted: ExtractedIdentity | undefined,
+  keyFrames: NonNullable<AnalysisResult['keyFrames']>,
+  faceMatch: FaceMatchSummary | undefined,
+  input: PartInput,
+  cfg: EngineConfig,
+  timings: Record<string, number>,
+  startedAt: number,
+  now: Date,
+): Promise<AnalysisResult> {
   const inputs = input.media.map((m) => {
-    let sha = m.sha256; let bytes: number | undefined;
-    try { bytes = statSync(m.path).size; if (!sha) sha = sha256File(m.path); } catch { /* unreadable: recorded as given */ }
+    let sha = m.sha256;
+    let bytes: number | undefined;
+    try {
+      bytes = statSync(m.path).size;
+      if (!sha) sha = sha256File(m.path);
+    } catch {
+      /* unreadable: recorded as given */
+    }
     return { step: m.step, sha256: sha, bytes };
   });
   const s = performance.now();
   const report = await renderSynthesisReport({
-    verificationId: input.verificationId, method: input.method, simulated: cfg.simulated, generatedAt: now,
-    score: v.score, comment: v.comment, reasons: v.reasons.map((code) => ({ code, message: REASON_MESSAGES[code] ?? String(code) })),
-    extracted, faceMatch, keyFrames: keyFrames.map((k) => ({ label: k.step, jpeg: k.jpeg })), inputs,
-    checks: checks.filter((c) => c.status !== 'skipped').map((c) => ({ name: c.name, passed: c.status === 'pass', measurement: `${c.status}: ${fmtMeasure(c.measurement)}`, threshold: fmtMeasure(c.threshold) })),
+    verificationId: input.verificationId,
+    method: input.method,
+    simulated: cfg.simulated,
+    generatedAt: now,
+    score: v.score,
+    comment: v.comment,
+    reasons: v.reasons.map((code) => ({ code, message: REASON_MESSAGES[code] ?? String(code) })),
+    extracted,
+    faceMatch,
+    keyFrames: keyFrames.map((k) => ({ label: k.step, jpeg: k.jpeg })),
+    inputs,
+    checks: checks
+      .filter((c) => c.status !== 'skipped')
+      .map((c) => ({
+        name: c.name,
+        passed: c.status === 'pass',
+        measurement: `${c.status}: ${fmtMeasure(c.measurement)}`,
+        threshold: fmtMeasure(c.threshold),
+      })),
     models: (evidence.models as { name: string; version: string }[]) ?? [],
   });
   // stage timings are CPU-side sums over both parts (which may have run in parallel); total is wall time
@@ -145,5 +333,13 @@ async function finish(v: ReturnType<typeof decide>, checks: CheckResult[], evide
   evidence.reportSha256 = report.sha256;
   evidence.inconclusive = v.inconclusive;
   if (faceMatch) evidence.faceMatch = faceMatch;
-  return { score: v.score, comment: v.comment, reasons: v.reasons, extracted, report: { pdf: report.pdf, sha256: report.sha256, simulated: cfg.simulated }, keyFrames, evidence };
+  return {
+    score: v.score,
+    comment: v.comment,
+    reasons: v.reasons,
+    extracted,
+    report: { pdf: report.pdf, sha256: report.sha256, simulated: cfg.simulated },
+    keyFrames,
+    evidence,
+  };
 }

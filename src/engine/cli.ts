@@ -12,22 +12,55 @@ import type { AnalysisInput, AnalysisMedia, Challenge, ExpectedIdentity } from '
 import { createEngine } from './engine.ts';
 import { REASON_MESSAGES } from './policy.ts';
 
-const USAGE = 'usage: kyclive analyze --document FILE [--document FILE] --face FILE [--method liveness|certified] [--challenges JSON] [--expect \'{"firstname":…,"lastname":…,"birthday":"YYYY-MM-DD"}\'] [--metadata JSON] [--report FILE] [--now YYYY-MM-DD] --json';
+const USAGE =
+  'usage: kyclive analyze --document FILE [--document FILE] --face FILE [--method liveness|certified] [--challenges JSON] [--expect \'{"firstname":…,"lastname":…,"birthday":"YYYY-MM-DD"}\'] [--metadata JSON] [--report FILE] [--now YYYY-MM-DD] --json';
 
-const CT: Record<string, string> = { '.mp4': 'video/mp4', '.webm': 'video/webm', '.mov': 'video/quicktime', '.mkv': 'video/x-matroska', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+const CT: Record<string, string> = {
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mov': 'video/quicktime',
+  '.mkv': 'video/x-matroska',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+};
 
-export interface ParsedArgs { documents: string[]; face?: string; method: 'liveness' | 'certified'; challenges: Challenge[]; expected?: ExpectedIdentity; metadata: Record<string, unknown>; report?: string; now?: string; json: boolean }
+export interface ParsedArgs {
+  documents: string[];
+  face?: string;
+  method: 'liveness' | 'certified';
+  challenges: Challenge[];
+  expected?: ExpectedIdentity;
+  metadata: Record<string, unknown>;
+  report?: string;
+  now?: string;
+  json: boolean;
+}
 
 export function parseAnalyzeArgs(argv: string[]): ParsedArgs {
   const a = argv[0] === 'analyze' ? argv.slice(1) : argv.slice();
   const out: ParsedArgs = { documents: [], method: 'liveness', challenges: [], metadata: {}, json: false };
   for (let i = 0; i < a.length; i++) {
     const k = a[i];
-    const v = () => { const x = a[++i]; if (x === undefined) throw new Error(`missing value for ${k}`); return x; };
+    const v = () => {
+      const x = a[++i];
+      if (x === undefined) throw new Error(`missing value for ${k}`);
+      return x;
+    };
     switch (k) {
-      case '--document': out.documents.push(v()); break;
-      case '--face': out.face = v(); break;
-      case '--method': { const m = v(); if (m !== 'liveness' && m !== 'certified') throw new Error('--method must be liveness or certified'); out.method = m; break; }
+      case '--document':
+        out.documents.push(v());
+        break;
+      case '--face':
+        out.face = v();
+        break;
+      case '--method': {
+        const m = v();
+        if (m !== 'liveness' && m !== 'certified') throw new Error('--method must be liveness or certified');
+        out.method = m;
+        break;
+      }
       case '--challenges': {
         const j = JSON.parse(v()) as unknown;
         if (!Array.isArray(j)) throw new Error('--challenges must be a JSON array');
@@ -36,15 +69,28 @@ export function parseAnalyzeArgs(argv: string[]): ParsedArgs {
       }
       case '--expect': {
         const j = JSON.parse(v()) as ExpectedIdentity;
-        if (!j || typeof j.firstname !== 'string' || typeof j.lastname !== 'string' || typeof j.birthday !== 'string') throw new Error('--expect needs firstname, lastname, birthday');
-        out.expected = j; break;
+        if (!j || typeof j.firstname !== 'string' || typeof j.lastname !== 'string' || typeof j.birthday !== 'string')
+          throw new Error('--expect needs firstname, lastname, birthday');
+        out.expected = j;
+        break;
       }
-      case '--metadata': out.metadata = JSON.parse(v()) as Record<string, unknown>; break;
-      case '--report': out.report = v(); break;
-      case '--now': out.now = v(); break;
-      case '--json': out.json = true; break;
-      case '-h': case '--help': throw new Error('help');
-      default: throw new Error(`unknown argument ${k}`);
+      case '--metadata':
+        out.metadata = JSON.parse(v()) as Record<string, unknown>;
+        break;
+      case '--report':
+        out.report = v();
+        break;
+      case '--now':
+        out.now = v();
+        break;
+      case '--json':
+        out.json = true;
+        break;
+      case '-h':
+      case '--help':
+        throw new Error('help');
+      default:
+        throw new Error(`unknown argument ${k}`);
     }
   }
   if (!out.documents.length) throw new Error('--document is required');
@@ -54,18 +100,40 @@ export function parseAnalyzeArgs(argv: string[]): ParsedArgs {
   return out;
 }
 
-export async function runAnalyzeCli(argv: string[], io: { stdout?: (s: string) => void; stderr?: (s: string) => void } = {}): Promise<number> {
+export async function runAnalyzeCli(
+  argv: string[],
+  io: { stdout?: (s: string) => void; stderr?: (s: string) => void } = {},
+): Promise<number> {
   const stdout = io.stdout ?? ((s: string) => process.stdout.write(s));
   const stderr = io.stderr ?? ((s: string) => process.stderr.write(s));
   let args: ParsedArgs;
-  try { args = parseAnalyzeArgs(argv); } catch (e) {
+  try {
+    args = parseAnalyzeArgs(argv);
+  } catch (e) {
     stderr(`${(e as Error).message === 'help' ? '' : `error: ${(e as Error).message}\n`}${USAGE}\n`);
     return (e as Error).message === 'help' ? 0 : 2;
   }
-  const media: AnalysisMedia[] = [...args.documents.map((p, i) => ({ p, step: (i === 0 ? 'document_front' : 'document_back') as AnalysisMedia['step'] })), { p: args.face!, step: 'face' as const }]
-    .map(({ p, step }) => ({ path: resolve(p), step, contentType: CT[extname(p).toLowerCase()] ?? 'application/octet-stream', sha256: createHash('sha256').update(readFileSync(p)).digest('hex') }));
-  const input: AnalysisInput = { verificationId: `cli-${Date.now()}`, method: args.method, media, challenges: args.challenges, metadata: args.metadata, expected: args.expected };
-  let engine;
+  const media: AnalysisMedia[] = [
+    ...args.documents.map((p, i) => ({
+      p,
+      step: (i === 0 ? 'document_front' : 'document_back') as AnalysisMedia['step'],
+    })),
+    { p: args.face!, step: 'face' as const },
+  ].map(({ p, step }) => ({
+    path: resolve(p),
+    step,
+    contentType: CT[extname(p).toLowerCase()] ?? 'application/octet-stream',
+    sha256: createHash('sha256').update(readFileSync(p)).digest('hex'),
+  }));
+  const input: AnalysisInput = {
+    verificationId: `cli-${Date.now()}`,
+    method: args.method,
+    media,
+    challenges: args.challenges,
+    metadata: args.metadata,
+    expected: args.expected,
+  };
+  let engine: Awaited<ReturnType<typeof createEngine>> | undefined;
   try {
     engine = await createEngine(args.now ? { now: () => new Date(`${args.now}T12:00:00Z`) } : {});
     const r = await engine.analyze(input);
@@ -92,5 +160,7 @@ export async function runAnalyzeCli(argv: string[], io: { stdout?: (s: string) =
 
 // Direct use: tsx src/engine/cli.ts analyze …
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  runAnalyzeCli(process.argv.slice(2)).then((c) => { process.exitCode = c; });
+  runAnalyzeCli(process.argv.slice(2)).then((c) => {
+    process.exitCode = c;
+  });
 }

@@ -168,7 +168,26 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   certifiedFraudCode2399: false,
   ffmpegPath: '/usr/bin/ffmpeg',
   ocrbFontPath: '/usr/share/fonts/opentype/ocr-b/OCRB.otf',
-  virtualCameraLabels: ['obs virtual', 'obs-camera', 'manycam', 'snap camera', 'xsplit', 'splitcam', 'droidcam', 'e2esoft', 'vcam', 'virtual cam', 'virtual camera', 'v4l2loopback', 'dummy video', 'fake', 'chromium fake', 'camtwist', 'youcam', 'altercam'],
+  virtualCameraLabels: [
+    'obs virtual',
+    'obs-camera',
+    'manycam',
+    'snap camera',
+    'xsplit',
+    'splitcam',
+    'droidcam',
+    'e2esoft',
+    'vcam',
+    'virtual cam',
+    'virtual camera',
+    'v4l2loopback',
+    'dummy video',
+    'fake',
+    'chromium fake',
+    'camtwist',
+    'youcam',
+    'altercam',
+  ],
   decodeTimeoutMs: 60_000,
   thresholds: DEFAULT_THRESHOLDS,
   simulated: false,
@@ -182,8 +201,10 @@ export function resolveEngineConfig(input: EngineConfigInput = {}): EngineConfig
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     thresholds: { ...DEFAULT_THRESHOLDS, ...(input.thresholds ?? {}) },
   } as EngineConfig;
-  if (!(cfg.faceSampleFps > 0 && cfg.faceSampleFps <= 30)) throw new Error('engine config: faceSampleFps must be in (0, 30]');
-  if (!(cfg.documentSampleFps > 0 && cfg.documentSampleFps <= 30)) throw new Error('engine config: documentSampleFps must be in (0, 30]');
+  if (!(cfg.faceSampleFps > 0 && cfg.faceSampleFps <= 30))
+    throw new Error('engine config: faceSampleFps must be in (0, 30]');
+  if (!(cfg.documentSampleFps > 0 && cfg.documentSampleFps <= 30))
+    throw new Error('engine config: documentSampleFps must be in (0, 30]');
   if (cfg.maxFramesPerMedium < 4) throw new Error('engine config: maxFramesPerMedium must be >= 4');
   cfg.denylist = cfg.denylist.map((d) => d.toUpperCase().replace(/[^A-Z0-9]/g, ''));
   cfg.acceptedCountries = cfg.acceptedCountries.map((c) => c.toUpperCase());

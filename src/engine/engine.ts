@@ -12,7 +12,16 @@ import type { DecodedMedia } from './decode.ts';
 import { loadHuman } from './models/human.ts';
 import { loadOpenCv } from './models/opencv.ts';
 import { buildGlyphModel } from './mrz/glyphs.ts';
-import { analyseDocumentPart, analyseFacePart, decodeFor, isFaceMedium, type DocumentPart, type EngineModels, type FacePart, type PartInput } from './parts.ts';
+import {
+  analyseDocumentPart,
+  analyseFacePart,
+  decodeFor,
+  isFaceMedium,
+  type DocumentPart,
+  type EngineModels,
+  type FacePart,
+  type PartInput,
+} from './parts.ts';
 
 export const ENGINE_NAME = 'kyclive-engine';
 export const ENGINE_VERSION = '0.1.0';
@@ -33,15 +42,29 @@ export async function createEngine(config: EngineConfigInput = {}): Promise<Engi
   const t0 = performance.now();
   // a missing decoder must not turn into "your video cannot be played" (1911) for every user
   for (const bin of [cfg.ffmpegPath, cfg.ffmpegPath.replace(/ffmpeg$/, 'ffprobe')]) {
-    try { accessSync(bin, constants.X_OK); } catch { throw new Error(`engine: ${bin} not found or not executable (install the Debian package ffmpeg)`); }
+    try {
+      accessSync(bin, constants.X_OK);
+    } catch {
+      throw new Error(`engine: ${bin} not found or not executable (install the Debian package ffmpeg)`);
+    }
   }
-  const human = await loadHuman({ modelsDir: cfg.humanModelsDir, wasmDir: cfg.wasmDir, faceApiModelsDir: cfg.faceApiModelsDir });
+  const human = await loadHuman({
+    modelsDir: cfg.humanModelsDir,
+    wasmDir: cfg.wasmDir,
+    faceApiModelsDir: cfg.faceApiModelsDir,
+  });
   const { cv, version: cvVersion } = await loadOpenCv();
   const glyphs = await buildGlyphModel(cfg.ocrbFontPath);
   const models: EngineModels = { human, cv, cvVersion, glyphs };
   const info: EngineInfo = {
-    name: ENGINE_NAME, version: ENGINE_VERSION, modelLoadMs: performance.now() - t0,
-    models: [...human.versions, { name: '@techstark/opencv-js', version: cvVersion }, { name: 'ocr-b glyph prototypes', version: `font ${glyphs.font}, ${glyphs.samples} samples` }],
+    name: ENGINE_NAME,
+    version: ENGINE_VERSION,
+    modelLoadMs: performance.now() - t0,
+    models: [
+      ...human.versions,
+      { name: '@techstark/opencv-js', version: cvVersion },
+      { name: 'ocr-b glyph prototypes', version: `font ${glyphs.font}, ${glyphs.samples} samples` },
+    ],
   };
   // analyses on one engine are serialised: the WASM models are single-threaded
   let chain: Promise<unknown> = Promise.resolve();
@@ -67,17 +90,27 @@ export async function createEngine(config: EngineConfigInput = {}): Promise<Engi
         const startFaceDecodes = () => {
           if (faceDecodes) return;
           faceDecodes = plain.media.filter(isFaceMedium).map((m) => decodeFor(cfg, m, signal));
-          faceDecodes.forEach((p) => p.catch(() => undefined)); // awaited by the face part
+          for (const p of faceDecodes) p.catch(() => undefined); // awaited by the face part
         };
-        const caught = <X>(p: Promise<X>): Promise<X | PartFailure> => p.catch((e: Error) => { if (signal?.aborted) throw e; return { error: e.message }; });
+        const caught = <X>(p: Promise<X>): Promise<X | PartFailure> =>
+          p.catch((e: Error) => {
+            if (signal?.aborted) throw e;
+            return { error: e.message };
+          });
         const doc = await caught(analyseDocumentPart(models, cfg, plain, signal, startFaceDecodes));
         startFaceDecodes();
         const face = await caught(analyseFacePart(models, cfg, plain, signal, faceDecodes));
         return assembleResult(cfg, info, plain, face, doc, { startedAt });
       });
     },
-    analyzePart(kind, input, signal) { return serial(() => part(kind, input, signal)); },
-    async close() { closed = true; await chain; await human.dispose(); },
+    analyzePart(kind, input, signal) {
+      return serial(() => part(kind, input, signal));
+    },
+    async close() {
+      closed = true;
+      await chain;
+      await human.dispose();
+    },
   };
 }
 

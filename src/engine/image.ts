@@ -1,12 +1,23 @@
 /** Small pixel utilities over RGB24 frames (pure TypeScript, no model). */
 import type { RgbFrame } from './decode.ts';
 
-export interface Gray { width: number; height: number; data: Float32Array }
-export interface Rect { x: number; y: number; w: number; h: number }
+export interface Gray {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 export function clampRect(r: Rect, W: number, H: number): Rect {
-  const x = Math.max(0, Math.floor(r.x)); const y = Math.max(0, Math.floor(r.y));
-  const x2 = Math.min(W, Math.ceil(r.x + r.w)); const y2 = Math.min(H, Math.ceil(r.y + r.h));
+  const x = Math.max(0, Math.floor(r.x));
+  const y = Math.max(0, Math.floor(r.y));
+  const x2 = Math.min(W, Math.ceil(r.x + r.w));
+  const y2 = Math.min(H, Math.ceil(r.y + r.h));
   return { x, y, w: Math.max(0, x2 - x), h: Math.max(0, y2 - y) };
 }
 
@@ -14,7 +25,8 @@ export function clampRect(r: Rect, W: number, H: number): Rect {
 export function grayCrop(f: RgbFrame, r0: Rect, outH?: number): Gray {
   const r = clampRect(r0, f.width, f.height);
   const scale = outH && r.h > 0 ? outH / r.h : 1;
-  const ow = Math.max(1, Math.round(r.w * scale)); const oh = Math.max(1, Math.round(r.h * scale));
+  const ow = Math.max(1, Math.round(r.w * scale));
+  const oh = Math.max(1, Math.round(r.h * scale));
   const out = new Float32Array(ow * oh);
   const cnt = new Uint32Array(ow * oh);
   // the source→output column map is the same for every row: compute it once (this runs on every frame)
@@ -38,12 +50,16 @@ export function grayCrop(f: RgbFrame, r0: Rect, outH?: number): Gray {
 export function laplacianVariance(g: Gray): number {
   const { width: w, height: h, data } = g;
   if (w < 3 || h < 3) return 0;
-  let s = 0; let s2 = 0; let n = 0;
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
       const v = data[i - 1] + data[i + 1] + data[i - w] + data[i + w] - 4 * data[i];
-      s += v; s2 += v * v; n++;
+      s += v;
+      s2 += v * v;
+      n++;
     }
   }
   const m = s / n;
@@ -51,8 +67,14 @@ export function laplacianVariance(g: Gray): number {
 }
 
 export function lumaStats(g: Gray): { mean: number; clippedHigh: number; clippedLow: number } {
-  let s = 0; let hi = 0; let lo = 0;
-  for (const v of g.data) { s += v; if (v >= 250) hi++; if (v <= 5) lo++; }
+  let s = 0;
+  let hi = 0;
+  let lo = 0;
+  for (const v of g.data) {
+    s += v;
+    if (v >= 250) hi++;
+    if (v <= 5) lo++;
+  }
   const n = g.data.length || 1;
   return { mean: s / n, clippedHigh: hi / n, clippedLow: lo / n };
 }
@@ -67,25 +89,33 @@ const SAT_BINS = 1024;
 export function meanSaturation(f: RgbFrame, r0: Rect, step = 2): { mean: number; p90: number } {
   const r = clampRect(r0, f.width, f.height);
   const hist = new Uint32Array(SAT_BINS);
-  let n = 0; let sum = 0;
+  let n = 0;
+  let sum = 0;
   const d = f.data;
   for (let y = r.y; y < r.y + r.h; y += step) {
     let p = (y * f.width + r.x) * 3;
     for (let x = r.x; x < r.x + r.w; x += step, p += 3 * step) {
-      const R = d[p]; const G = d[p + 1]; const B = d[p + 2];
-      const mx = R > G ? (R > B ? R : B) : (G > B ? G : B);
-      const mn = R < G ? (R < B ? R : B) : (G < B ? G : B);
+      const R = d[p];
+      const G = d[p + 1];
+      const B = d[p + 2];
+      const mx = R > G ? Math.max(R, B) : Math.max(G, B);
+      const mn = R < G ? Math.min(R, B) : Math.min(G, B);
       if (mx < 40 || mn > 245) continue;
       const v = (mx - mn) / mx;
-      sum += v; n++;
+      sum += v;
+      n++;
       hist[Math.min(SAT_BINS - 1, Math.floor(v * SAT_BINS))]++;
     }
   }
   if (!n) return { mean: 0, p90: 0 };
   // same rank as sorting and taking index floor(0.9 n)
   const rank = Math.floor(n * 0.9);
-  let acc = 0; let bin = 0;
-  for (; bin < SAT_BINS; bin++) { acc += hist[bin]; if (acc > rank) break; }
+  let acc = 0;
+  let bin = 0;
+  for (; bin < SAT_BINS; bin++) {
+    acc += hist[bin];
+    if (acc > rank) break;
+  }
   return { mean: sum / n, p90: (bin + 0.5) / SAT_BINS };
 }
 
@@ -95,7 +125,9 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.round((s.length - 1) * p)))];
 }
 
-export function median(xs: number[]): number { return percentile(xs, 0.5); }
+export function median(xs: number[]): number {
+  return percentile(xs, 0.5);
+}
 
 /**
  * No-reference blur metric of Crété-Roffet et al. (2007, "The blur effect"): re-blur the image with a
@@ -107,7 +139,8 @@ export function blurEffect(g: Gray): number {
   const { width: w, height: h, data } = g;
   if (w < 12 || h < 12) return 1;
   // 9-tap box filters with edge clamping, as running sums (O(1) per pixel instead of 18 reads)
-  const bv = new Float32Array(w * h); const bh = new Float32Array(w * h);
+  const bv = new Float32Array(w * h);
+  const bh = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let s = 0;
@@ -125,14 +158,23 @@ export function blurEffect(g: Gray): number {
       s += data[Math.min(h - 1, y + 5) * w + x] - data[Math.max(0, y - 4) * w + x];
     }
   }
-  let sFv = 0; let sVv = 0; let sFh = 0; let sVh = 0;
-  for (let y = 1; y < h; y++) for (let x = 1; x < w; x++) {
-    const i = y * w + x;
-    const dFv = Math.abs(data[i] - data[i - w]); const dBv = Math.abs(bv[i] - bv[i - w]);
-    const dFh = Math.abs(data[i] - data[i - 1]); const dBh = Math.abs(bh[i] - bh[i - 1]);
-    sFv += dFv; sVv += Math.max(0, dFv - dBv);
-    sFh += dFh; sVh += Math.max(0, dFh - dBh);
-  }
-  const bV = sFv > 0 ? (sFv - sVv) / sFv : 1; const bH = sFh > 0 ? (sFh - sVh) / sFh : 1;
+  let sFv = 0;
+  let sVv = 0;
+  let sFh = 0;
+  let sVh = 0;
+  for (let y = 1; y < h; y++)
+    for (let x = 1; x < w; x++) {
+      const i = y * w + x;
+      const dFv = Math.abs(data[i] - data[i - w]);
+      const dBv = Math.abs(bv[i] - bv[i - w]);
+      const dFh = Math.abs(data[i] - data[i - 1]);
+      const dBh = Math.abs(bh[i] - bh[i - 1]);
+      sFv += dFv;
+      sVv += Math.max(0, dFv - dBv);
+      sFh += dFh;
+      sVh += Math.max(0, dFh - dBh);
+    }
+  const bV = sFv > 0 ? (sFv - sVv) / sFv : 1;
+  const bH = sFh > 0 ? (sFh - sVh) / sFh : 1;
   return Math.max(bV, bH);
 }

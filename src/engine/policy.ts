@@ -17,9 +17,17 @@ export const REASON_MESSAGES: Record<number, string> = Object.fromEntries(REASON
 /** Codes that denote fraud (replaced by 2399 for the certified method when configured). */
 export const FRAUD_CODES = new Set([2201, 2202, 2301, 2302, 2303, 2304, 2305, 2306, 2307, 2402]);
 
-export interface Verdict { score: 1 | 0 | -1; reasons: number[]; comment: string; inconclusive: string[] }
+export interface Verdict {
+  score: 1 | 0 | -1;
+  reasons: number[];
+  comment: string;
+  inconclusive: string[];
+}
 
-export function decide(checks: CheckResult[], opts: { method: VerificationMethod; certifiedFraudCode2399: boolean }): Verdict {
+export function decide(
+  checks: CheckResult[],
+  opts: { method: VerificationMethod; certifiedFraudCode2399: boolean },
+): Verdict {
   const failed = checks.filter((c) => c.status === 'fail' && c.reason !== undefined);
   let reasons = [...new Set(failed.map((c) => c.reason!))].filter((r) => r !== 2403);
   const inconclusive = checks.filter((c) => c.status === 'inconclusive').map((c) => c.name);
@@ -32,11 +40,19 @@ export function decide(checks: CheckResult[], opts: { method: VerificationMethod
     const refusal = reasons.filter((r) => r >= 2000);
     const parts: string[] = [];
     if (refusal.length) parts.push(`Refused: ${refusal.map((r) => `${r} ${REASON_MESSAGES[r]}`).join('; ')}`);
-    if (capture.length) parts.push(`Capture problem${capture.length > 1 ? 's' : ''}: ${capture.map((r) => `${r} ${REASON_MESSAGES[r]}`).join('; ')}`);
+    if (capture.length)
+      parts.push(
+        `Capture problem${capture.length > 1 ? 's' : ''}: ${capture.map((r) => `${r} ${REASON_MESSAGES[r]}`).join('; ')}`,
+      );
     return { score: 0, reasons, comment: parts.join('. ') + '.', inconclusive };
   }
   if (inconclusive.length) {
-    return { score: -1, reasons: [], comment: `Needs human review: could not decide ${inconclusive.join(', ')}.`, inconclusive };
+    return {
+      score: -1,
+      reasons: [],
+      comment: `Needs human review: could not decide ${inconclusive.join(', ')}.`,
+      inconclusive,
+    };
   }
   return { score: 1, reasons: [], comment: 'Identity verified: all automated checks passed.', inconclusive };
 }

@@ -13,16 +13,25 @@ const running = new Map<number, AbortController>();
 process.on('message', (m: PoolRequest) => {
   if (m.type === 'init') {
     createEngine(m.config).then(
-      (e) => { engine = e; send({ type: 'ready', info: e.info }); },
-      (err: Error) => { send({ type: 'failed', message: err.message }); process.exit(1); },
+      (e) => {
+        engine = e;
+        send({ type: 'ready', info: e.info });
+      },
+      (err: Error) => {
+        send({ type: 'failed', message: err.message });
+        process.exit(1);
+      },
     );
   } else if (m.type === 'part') {
     const ac = new AbortController();
     running.set(m.id, ac);
-    engine!.analyzePart(m.kind, m.input, ac.signal).then(
-      (result) => send({ type: 'done', id: m.id, result }),
-      (err: Error) => send({ type: 'error', id: m.id, message: err.message }),
-    ).finally(() => running.delete(m.id));
+    engine!
+      .analyzePart(m.kind, m.input, ac.signal)
+      .then(
+        (result) => send({ type: 'done', id: m.id, result }),
+        (err: Error) => send({ type: 'error', id: m.id, message: err.message }),
+      )
+      .finally(() => running.delete(m.id));
   } else if (m.type === 'cancel') {
     running.get(m.id)?.abort();
   }

@@ -28,8 +28,20 @@ export type PoolReply =
   | { type: 'done'; id: number; result: FacePart | DocumentPart }
   | { type: 'error'; id: number; message: string };
 
-interface Task { id: number; kind: PartKind; input: PartInput; resolve(r: FacePart | DocumentPart | PartFailure): void; reject(e: Error): void; signal?: AbortSignal }
-interface Child { proc: ChildProcess; ready: Promise<EngineInfo>; isReady: boolean; busy?: Task }
+interface Task {
+  id: number;
+  kind: PartKind;
+  input: PartInput;
+  resolve(r: FacePart | DocumentPart | PartFailure): void;
+  reject(e: Error): void;
+  signal?: AbortSignal;
+}
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<EngineInfo>;
+  isReady: boolean;
+  busy?: Task;
+}
 
 export interface EnginePool extends Analyzer {
   readonly processes: number;
@@ -63,13 +75,22 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
 
   const spawnChild = (): Child => {
     // tsx is the project's runtime loader: the child runs the TypeScript sources like the parent
-    const proc = fork(CHILD, [], { execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(CHILD, [], {
+      execArgv: ['--import', TSX],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const child = { proc, isReady: false } as Child;
     child.ready = new Promise<EngineInfo>((resolve, reject) => {
       proc.on('message', (m: PoolReply) => {
-        if (m.type === 'ready') { child.isReady = true; resolve(m.info); pump(); } else if (m.type === 'failed') reject(new Error(m.message));
+        if (m.type === 'ready') {
+          child.isReady = true;
+          resolve(m.info);
+          pump();
+        } else if (m.type === 'failed') reject(new Error(m.message));
         else if (child.busy?.id === m.id) {
-          const t = child.busy; child.busy = undefined;
+          const t = child.busy;
+          child.busy = undefined;
           t.resolve(m.type === 'done' ? m.result : { error: m.message });
           pump();
         }
@@ -78,33 +99,51 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
         reject(new Error(`engine process exited during start (${sig ?? code})`));
         const i = children.indexOf(child);
         if (i >= 0) children.splice(i, 1);
-        if (child.busy) { child.busy.reject(new Error(`engine process ${proc.pid} exited (${sig ?? code}) during analysis`)); child.busy = undefined; }
+        if (child.busy) {
+          child.busy.reject(new Error(`engine process ${proc.pid} exited (${sig ?? code}) during analysis`));
+          child.busy = undefined;
+        }
         // replace a child that crashed after a good start; one that cannot start would only crash again
-        if (!closed && child.isReady) { const c = spawnChild(); children.push(c); c.ready.catch(failQueue); } else if (!children.some((c) => c.isReady)) failQueue(new Error('no engine process available'));
+        if (!closed && child.isReady) {
+          const c = spawnChild();
+          children.push(c);
+          c.ready.catch(failQueue);
+        } else if (!children.some((c) => c.isReady)) failQueue(new Error('no engine process available'));
       });
     });
     child.ready.catch(() => undefined);
     proc.send({ type: 'init', config: plainConfig(config) } satisfies PoolRequest);
     return child;
   };
-  const failQueue = (e: Error) => { for (const t of queue.splice(0)) t.reject(e); };
+  const failQueue = (e: Error) => {
+    for (const t of queue.splice(0)) t.reject(e);
+  };
 
   const pump = () => {
     for (const child of children) {
       if (!child.isReady || child.busy) continue;
       // a part whose session was aborted while it waited is not worth a process
       let t = queue.shift();
-      while (t?.signal?.aborted) { t.resolve({ error: 'analysis aborted' }); t = queue.shift(); }
+      while (t?.signal?.aborted) {
+        t.resolve({ error: 'analysis aborted' });
+        t = queue.shift();
+      }
       if (!t) return;
       child.busy = t;
       child.proc.send({ type: 'part', id: t.id, kind: t.kind, input: t.input } satisfies PoolRequest);
-      t.signal?.addEventListener('abort', () => {
-        if (child.busy !== t) return;
-        child.proc.send({ type: 'cancel', id: t.id } satisfies PoolRequest);
-        // the child checks for cancellation between frames; one stuck inside a model is killed
-        // (its exit rejects the task, and the pool replaces it)
-        setTimeout(() => { if (child.busy === t) child.proc.kill('SIGKILL'); }, CANCEL_GRACE_MS).unref();
-      }, { once: true });
+      t.signal?.addEventListener(
+        'abort',
+        () => {
+          if (child.busy !== t) return;
+          child.proc.send({ type: 'cancel', id: t.id } satisfies PoolRequest);
+          // the child checks for cancellation between frames; one stuck inside a model is killed
+          // (its exit rejects the task, and the pool replaces it)
+          setTimeout(() => {
+            if (child.busy === t) child.proc.kill('SIGKILL');
+          }, CANCEL_GRACE_MS).unref();
+        },
+        { once: true },
+      );
     }
   };
 
@@ -118,11 +157,15 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
     throw e;
   }
 
-  const runPart = (kind: PartKind, input: PartInput, signal?: AbortSignal) => new Promise<FacePart | DocumentPart | PartFailure>((resolve, reject) => {
-    if (closed) { reject(new Error('engine pool closed')); return; }
-    queue.push({ id: nextId++, kind, input, resolve, reject, signal });
-    pump();
-  });
+  const runPart = (kind: PartKind, input: PartInput, signal?: AbortSignal) =>
+    new Promise<FacePart | DocumentPart | PartFailure>((resolve, reject) => {
+      if (closed) {
+        reject(new Error('engine pool closed'));
+        return;
+      }
+      queue.push({ id: nextId++, kind, input, resolve, reject, signal });
+      pump();
+    });
 
   return {
     name: info.name,
@@ -135,17 +178,27 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
       const { signal, ...plain } = input;
       const [face, doc] = await Promise.all([runPart('face', plain, signal), runPart('document', plain, signal)]);
       if (signal?.aborted) throw new Error('analysis aborted');
-      return assembleResult(cfg, info, plain, face as FacePart | PartFailure, doc as DocumentPart | PartFailure, { startedAt });
+      return assembleResult(cfg, info, plain, face as FacePart | PartFailure, doc as DocumentPart | PartFailure, {
+        startedAt,
+      });
     },
     async close() {
       closed = true;
       failQueue(new Error('engine pool closed'));
       // in-flight parts finish (graceful shutdown waits for jobs before closing the analyzer)
-      await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-        if (c.proc.exitCode !== null) { resolve(); return; }
-        c.proc.once('exit', () => resolve());
-        c.proc.disconnect();
-      })));
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.proc.exitCode !== null) {
+                resolve();
+                return;
+              }
+              c.proc.once('exit', () => resolve());
+              c.proc.disconnect();
+            }),
+        ),
+      );
     },
   };
 }

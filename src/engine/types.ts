@@ -1,6 +1,14 @@
 /** Shared engine types: a check's outcome with its evidence. */
 
-export type Measurement = number | string | boolean | null | number[] | string[] | Record<string, unknown> | Record<string, unknown>[];
+export type Measurement =
+  | number
+  | string
+  | boolean
+  | null
+  | number[]
+  | string[]
+  | Record<string, unknown>
+  | Record<string, unknown>[];
 
 export interface CheckResult {
   /** Stable check name, e.g. 'face.presence'. */

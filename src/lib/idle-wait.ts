@@ -37,14 +37,22 @@ export function createIdleWaiter(opts: IdleWaiterOptions) {
       endWait?.();
     },
     /** Whether wake() was called since the last clear(). */
-    get woken(): boolean { return woken; },
+    get woken(): boolean {
+      return woken;
+    },
     /** Before a look for work: wakes from then on mean something new. */
-    clear(): void { woken = false; },
+    clear(): void {
+      woken = false;
+    },
     /** Sleeps, or returns at once if woken meanwhile. `drained`: the last look found nothing more due. */
     async sleep(drained: boolean): Promise<void> {
       let ms = opts.pollMs;
       if (drained && capMs > opts.pollMs) {
-        try { ms = await waitMs(); } catch (err) { opts.onError(err); }
+        try {
+          ms = await waitMs();
+        } catch (err) {
+          opts.onError(err);
+        }
         if (woken) return;
       }
       // A wake clears the timer: the loops are woken by every write, and with long waits the
@@ -52,7 +60,10 @@ export function createIdleWaiter(opts: IdleWaiterOptions) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
         timer.unref();
-        endWait = () => { clearTimeout(timer); resolve(); };
+        endWait = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
       endWait = null;
     },

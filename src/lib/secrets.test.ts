@@ -16,7 +16,12 @@ test('randomTokens: n distinct base64url tokens of the asked size from one draw'
 
 test('randomTokens: distinct across pool refills and sizes, larger than the pool too', () => {
   // 4 kB pool: 300 tokens of 32 bytes cross two refills; odd sizes leave tails that must not be reused
-  const all = [...randomTokens(300, 32), ...randomTokens(7, 24), ...Array.from({ length: 200 }, () => randomToken(17)), ...randomTokens(2, 5000)];
+  const all = [
+    ...randomTokens(300, 32),
+    ...randomTokens(7, 24),
+    ...Array.from({ length: 200 }, () => randomToken(17)),
+    ...randomTokens(2, 5000),
+  ];
   assert.equal(new Set(all).size, all.length);
   for (const x of all.slice(300, 307)) assert.equal(Buffer.from(x, 'base64url').length, 24);
   for (const x of all.slice(307, 507)) assert.equal(Buffer.from(x, 'base64url').length, 17);

@@ -3,7 +3,9 @@ import { randomBytes, randomFillSync, scrypt as scryptCb, timingSafeEqual, creat
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
-const N = 16384, R = 8, P = 1;
+const N = 16384,
+  R = 8,
+  P = 1;
 
 export function randomToken(bytes = 32): string {
   return randomTokens(1, bytes)[0];
@@ -24,7 +26,10 @@ export function randomTokens(n: number, bytes = 32): string[] {
   if (bytes > POOL_BYTES) return Array.from({ length: n }, () => randomBytes(bytes).toString('base64url'));
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    if (poolAt + bytes > POOL_BYTES) { randomFillSync(pool); poolAt = 0; }
+    if (poolAt + bytes > POOL_BYTES) {
+      randomFillSync(pool);
+      poolAt = 0;
+    }
     out[i] = pool.toString('base64url', poolAt, poolAt + bytes);
     pool.fill(0, poolAt, poolAt + bytes);
     poolAt += bytes;
@@ -51,6 +56,10 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const h = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const h = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return timingSafeEqual(h, expected);
 }

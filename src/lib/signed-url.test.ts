@@ -9,11 +9,13 @@ const params = { purpose: 'document.download', resource: 'doc_01HZX3', tenant: '
 const expected = { purpose: 'document.download', resource: 'doc_01HZX3' };
 const now = 1_799_999_000;
 
-const code = (c: KycErrorCode) => (e: unknown): boolean => {
-  assert.ok(isKycError(e), `expected KycError(${c}), got ${String(e)}`);
-  assert.equal(e.code, c);
-  return true;
-};
+const code =
+  (c: KycErrorCode) =>
+  (e: unknown): boolean => {
+    assert.ok(isKycError(e), `expected KycError(${c}), got ${String(e)}`);
+    assert.equal(e.code, c);
+    return true;
+  };
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 describe('signed URL tokens', () => {
@@ -21,7 +23,11 @@ describe('signed URL tokens', () => {
     const token = signUrlToken(params, secret);
     assert.match(token, /^[A-Za-z0-9_-]+$/);
     assert.ok(token.length < 120, `compact: ${token.length} chars`);
-    assert.deepEqual(verifyUrlToken(token, expected, secret, now), { resource: 'doc_01HZX3', tenant: 'tenant-42', expiresAt: 1_800_000_000 });
+    assert.deepEqual(verifyUrlToken(token, expected, secret, now), {
+      resource: 'doc_01HZX3',
+      tenant: 'tenant-42',
+      expiresAt: 1_800_000_000,
+    });
     // resource is optional in the expectation: the caller may look the resource up from the token.
     assert.equal(verifyUrlToken(token, { purpose: 'document.download' }, secret, now).resource, 'doc_01HZX3');
   });
@@ -38,7 +44,11 @@ describe('signed URL tokens', () => {
       for (const c of ALPHABET) {
         if (c === token[i]) continue;
         const altered = token.slice(0, i) + c + token.slice(i + 1);
-        assert.throws(() => verifyUrlToken(altered, expected, secret, now), code('signature_invalid'), `position ${i} -> ${c}`);
+        assert.throws(
+          () => verifyUrlToken(altered, expected, secret, now),
+          code('signature_invalid'),
+          `position ${i} -> ${c}`,
+        );
         tried++;
       }
     }
@@ -51,7 +61,11 @@ describe('signed URL tokens', () => {
       for (let bit = 0; bit < 8; bit++) {
         const b = Buffer.from(bytes);
         b[i] ^= 1 << bit;
-        assert.throws(() => verifyUrlToken(b.toString('base64url'), expected, secret, now), code('signature_invalid'), `byte ${i} bit ${bit}`);
+        assert.throws(
+          () => verifyUrlToken(b.toString('base64url'), expected, secret, now),
+          code('signature_invalid'),
+          `byte ${i} bit ${bit}`,
+        );
       }
     }
   });
@@ -59,7 +73,10 @@ describe('signed URL tokens', () => {
   it('rejects a token for another purpose, resource, or signed with another secret', () => {
     const token = signUrlToken(params, secret);
     assert.throws(() => verifyUrlToken(token, { purpose: 'report.download' }, secret, now), code('signature_invalid'));
-    assert.throws(() => verifyUrlToken(token, { purpose: 'document.download', resource: 'doc_other' }, secret, now), code('signature_invalid'));
+    assert.throws(
+      () => verifyUrlToken(token, { purpose: 'document.download', resource: 'doc_other' }, secret, now),
+      code('signature_invalid'),
+    );
     assert.throws(() => verifyUrlToken(token, expected, Buffer.alloc(32, 8), now), code('signature_invalid'));
     const otherPurpose = signUrlToken({ ...params, purpose: 'report.download' }, secret);
     assert.throws(() => verifyUrlToken(otherPurpose, expected, secret, now), code('signature_invalid'));
@@ -68,10 +85,31 @@ describe('signed URL tokens', () => {
   it('rejects malformed tokens as signature_invalid', () => {
     const token = signUrlToken(params, secret);
     const bad: unknown[] = [
-      '', 'a', '====', `${token}=`, `${token}.`, ` ${token}`, `${token}\n`, token.slice(0, -1), token.slice(1), `${token}A`,
-      `+${token.slice(1)}`, `/${token.slice(1)}`, 'x'.repeat(10_000), randomBytes(80).toString('base64url'), null, undefined, 42, {},
+      '',
+      'a',
+      '====',
+      `${token}=`,
+      `${token}.`,
+      ` ${token}`,
+      `${token}\n`,
+      token.slice(0, -1),
+      token.slice(1),
+      `${token}A`,
+      `+${token.slice(1)}`,
+      `/${token.slice(1)}`,
+      'x'.repeat(10_000),
+      randomBytes(80).toString('base64url'),
+      null,
+      undefined,
+      42,
+      {},
     ];
-    for (const t of bad) assert.throws(() => verifyUrlToken(t as string, expected, secret, now), code('signature_invalid'), JSON.stringify(t)?.slice(0, 40));
+    for (const t of bad)
+      assert.throws(
+        () => verifyUrlToken(t as string, expected, secret, now),
+        code('signature_invalid'),
+        JSON.stringify(t)?.slice(0, 40),
+      );
   });
 
   it('expires exactly after expiresAt', () => {
@@ -86,7 +124,10 @@ describe('signed URL tokens', () => {
     const token = signUrlToken(params, secret);
     const altered = (token[0] === 'A' ? 'B' : 'A') + token.slice(1);
     assert.throws(() => verifyUrlToken(altered, expected, secret, params.expiresAt + 1000), code('signature_invalid'));
-    assert.throws(() => verifyUrlToken(token, expected, Buffer.alloc(32, 9), params.expiresAt + 1000), code('signature_invalid'));
+    assert.throws(
+      () => verifyUrlToken(token, expected, Buffer.alloc(32, 9), params.expiresAt + 1000),
+      code('signature_invalid'),
+    );
   });
 
   it('refuses weak secrets and bad parameters when signing', () => {

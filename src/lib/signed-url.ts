@@ -36,11 +36,12 @@ const MAC_LEN = 32;
 const MAX_FIELD_BYTES = 255;
 const MIN_SECRET_BYTES = 32;
 /** Generous upper bound (3 full fields); refuses absurd inputs before any decoding work. */
-const MAX_TOKEN_CHARS = Math.ceil(((1 + 8 + 2 * (1 + MAX_FIELD_BYTES)) + MAC_LEN) * 4 / 3);
+const MAX_TOKEN_CHARS = Math.ceil(((1 + 8 + 2 * (1 + MAX_FIELD_BYTES) + MAC_LEN) * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function field(value: unknown, name: string): Buffer {
-  if (typeof value !== 'string' || value.length === 0) throw new KycError('internal', `signed URL ${name} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new KycError('internal', `signed URL ${name} must be a non-empty string`);
   const b = Buffer.from(value, 'utf8');
   if (b.length > MAX_FIELD_BYTES) throw new KycError('internal', `signed URL ${name} is too long`);
   return Buffer.concat([Buffer.from([b.length]), b]);
@@ -59,7 +60,8 @@ function mac(secret: Buffer, purpose: Buffer, payload: Buffer): Buffer {
 export function signUrlToken(params: UrlTokenParams, secret: Buffer): string {
   assertSecret(secret);
   const { expiresAt } = params;
-  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) throw new KycError('internal', 'signed URL expiresAt must be unix seconds');
+  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0)
+    throw new KycError('internal', 'signed URL expiresAt must be unix seconds');
   const head = Buffer.alloc(9);
   head[0] = VERSION;
   head.writeBigUInt64BE(BigInt(expiresAt), 1);
@@ -82,7 +84,8 @@ export function verifyUrlToken(
 ): VerifiedUrlToken {
   assertSecret(secret);
   const invalid = (): KycError => new KycError('signature_invalid', 'invalid URL signature');
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) throw invalid();
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token))
+    throw invalid();
   const bytes = Buffer.from(token, 'base64url');
   // Node's decoder ignores the spare low bits of the last character; re-encoding rejects such
   // variants so that every altered character of the token is refused, not just most of them.
@@ -115,7 +118,8 @@ export function verifyUrlToken(
   if (off !== payload.length || !Number.isSafeInteger(expiresAt)) throw invalid();
   if (expected.resource !== undefined && expected.resource !== resource) throw invalid();
 
-  if (!(typeof nowSeconds === 'number' && Number.isFinite(nowSeconds))) throw new KycError('internal', 'nowSeconds must be a number');
+  if (!(typeof nowSeconds === 'number' && Number.isFinite(nowSeconds)))
+    throw new KycError('internal', 'nowSeconds must be a number');
   if (nowSeconds > expiresAt) throw new KycError('url_expired', 'URL has expired');
   return { resource, tenant, expiresAt };
 }

@@ -54,12 +54,21 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === 'clients') {
     const args = [sub, ...rest];
     if (sub === 'create') {
-      const c = await withDb((db) => createClient(db, { name: flag(args, 'name'), scopes: flag(args, 'scopes') ?? 'read_only read_write', method: flag(args, 'method') }));
+      const c = await withDb((db) =>
+        createClient(db, {
+          name: flag(args, 'name'),
+          scopes: flag(args, 'scopes') ?? 'read_only read_write',
+          method: flag(args, 'method'),
+        }),
+      );
       console.log(JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, scopes: c.scopes }));
       return 0;
     }
     if (sub === 'list') {
-      for (const c of await withDb((db) => listClients(db))) console.log(`${c.clientId}\t${c.name}\t${c.scopes.join(' ')}\t${c.method}\t${c.createdAt.toISOString()}${c.disabled ? '\tdisabled' : ''}`);
+      for (const c of await withDb((db) => listClients(db)))
+        console.log(
+          `${c.clientId}\t${c.name}\t${c.scopes.join(' ')}\t${c.method}\t${c.createdAt.toISOString()}${c.disabled ? '\tdisabled' : ''}`,
+        );
       return 0;
     }
     if (sub === 'rotate' && rest[0]) {

@@ -38,13 +38,27 @@ function lockDataDir(dir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => { try { if (readFileSync(lock, 'utf8') === String(process.pid)) rmSync(lock); } catch { /* already gone */ } };
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) rmSync(lock);
+        } catch {
+          /* already gone */
+        }
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lock, 'utf8'));
       let alive = false;
-      try { process.kill(pid, 0); alive = true; } catch (err) { alive = (err as NodeJS.ErrnoException).code === 'EPERM'; }
-      if (alive) throw new Error(`the embedded database ${dir} is in use by another kyclive process (pid ${pid}): stop it first, or use another KYCLIVE_DATA_DIR`);
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive)
+        throw new Error(
+          `the embedded database ${dir} is in use by another kyclive process (pid ${pid}): stop it first, or use another KYCLIVE_DATA_DIR`,
+        );
       rmSync(lock, { force: true });
     }
   }
@@ -58,7 +72,16 @@ export async function openDatabase(config: Config, opts: { onIdleError?: (err: E
   const unlock = lockDataDir(dir);
   try {
     const db = await openPgliteThread(dir);
-    return { ...db, close: async () => { try { await db.close(); } finally { unlock(); } } };
+    return {
+      ...db,
+      close: async () => {
+        try {
+          await db.close();
+        } finally {
+          unlock();
+        }
+      },
+    };
   } catch (e) {
     unlock();
     throw e;
@@ -71,12 +94,17 @@ export function openBlobStore(config: Config): BlobStore {
     inner = createDiskBlobStore(join(config.dataDir, 'blobs'));
   } else if (config.blobStore.startsWith('s3://')) {
     // Options written in the URL (?region=…&endpoint=…) win over the environment's defaults.
-    const fromUrl = Object.fromEntries(Object.entries(parseBlobStoreUrl(config.blobStore)).filter(([, v]) => v !== undefined));
+    const fromUrl = Object.fromEntries(
+      Object.entries(parseBlobStoreUrl(config.blobStore)).filter(([, v]) => v !== undefined),
+    );
     inner = createS3BlobStore({ ...config.s3, ...fromUrl } as Parameters<typeof createS3BlobStore>[0]);
   } else {
     throw new Error(`BLOB_STORE must be "disk" or s3://bucket[/prefix], got ${config.blobStore}`);
   }
-  return createEncryptedBlobStore(inner, parseKeyringFromConfig(config.blobEncryptionKey.toString('base64'), config.blobEncryptionOldKeys));
+  return createEncryptedBlobStore(
+    inner,
+    parseKeyringFromConfig(config.blobEncryptionKey.toString('base64'), config.blobEncryptionOldKeys),
+  );
 }
 
 async function createAnalyzer(config: Config, clock: Clock): Promise<Analyzer> {
@@ -126,16 +154,28 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, opts: { clock?: Clock; log?: Log; logger?: boolean | object; db?: Db; analyzer?: Analyzer } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  opts: { clock?: Clock; log?: Log; logger?: boolean | object; db?: Db; analyzer?: Analyzer } = {},
+): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   let log: Log | undefined; // deps.log, once deps exist
-  const db = opts.db ?? (await openDatabase(config, { onIdleError: (err) => (log ?? silentLog).warn({ err }, 'the database closed an idle connection; the pool opens a new one') }));
+  const db =
+    opts.db ??
+    (await openDatabase(config, {
+      onIdleError: (err) =>
+        (log ?? silentLog).warn({ err }, 'the database closed an idle connection; the pool opens a new one'),
+    }));
   await migrate(db);
   const blobs = openBlobStore(config);
   let jobs: JobRunner | undefined;
   let webhooks: Dispatcher | undefined;
   const deps: AppDeps = {
-    db, blobs, clock, config, log: opts.log ?? silentLog,
+    db,
+    blobs,
+    clock,
+    config,
+    log: opts.log ?? silentLog,
     wake: { jobs: () => jobs?.wake(), webhooks: () => webhooks?.wake() },
   };
   // The analyzer is built where jobs run (the engine loads ~330 MB of models): not on API-only processes.
@@ -144,33 +184,53 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
   let draining = false;
   const app = await buildApp(deps, {
     logger: opts.logger,
-    readiness: async () => { if (draining) return false; await db.query('select 1'); return true; },
+    readiness: async () => {
+      if (draining) return false;
+      await db.query('select 1');
+      return true;
+    },
   });
   if (opts.logger && !opts.log) deps.log = app.log;
   log = deps.log;
   // While draining, every response closes its connection: a keep-alive connection whose request was
   // in flight when SIGTERM arrived would otherwise stay open, and app.close() would wait for it.
   // Callback-style like the API's other hooks on every request (api/app.ts).
-  app.addHook('onSend', (_req, reply, payload, done) => { if (draining) reply.header('connection', 'close'); done(null, payload); });
-  const idleCapMs = db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined;
-  jobs = createJobRunner(deps, {
-    'analysis.run': {
-      timeoutMs: 10 * 60_000,
-      run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
-      onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
-    },
-  }, {
-    concurrency: analysisConcurrency(config, opts.analyzer), leaseSeconds: config.worker.leaseSeconds, pollIntervalMs: config.worker.pollIntervalMs,
-    idleCapMs,
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
+  const idleCapMs = db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined;
+  jobs = createJobRunner(
+    deps,
+    {
+      'analysis.run': {
+        timeoutMs: 10 * 60_000,
+        run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
+        onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
+      },
+    },
+    {
+      concurrency: analysisConcurrency(config, opts.analyzer),
+      leaseSeconds: config.worker.leaseSeconds,
+      pollIntervalMs: config.worker.pollIntervalMs,
+      idleCapMs,
+    },
+  );
   webhooks = createDispatcher(deps, {
-    concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, policy: webhookUrlPolicy(deps), idlePollMs: config.webhooks.pollIntervalMs,
+    concurrency: config.webhooks.concurrency,
+    timeoutMs: config.webhooks.timeoutMs,
+    policy: webhookUrlPolicy(deps),
+    idlePollMs: config.webhooks.pollIntervalMs,
     idleCapMs,
   });
   let sweeper: NodeJS.Timeout | undefined;
   let vacuum: NodeJS.Timeout | undefined;
   return {
-    config, deps, app, jobs, webhooks,
+    config,
+    deps,
+    app,
+    jobs,
+    webhooks,
     async startBackground(opts: { forceWorker?: boolean } = {}) {
       if (config.worker.inProcess || opts.forceWorker) {
         await getAnalyzer();
@@ -185,8 +245,15 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
       sweeper.unref();
       void sweep();
       // PGlite has no autovacuum worker (maintenance.ts); PostgreSQL runs its own, unless it is off.
-      const maintain = await ownMaintenanceReason(db).catch((err) => { deps.log.error({ err }, 'could not read the autovacuum setting'); return null; });
-      if (maintain === 'autovacuum off') deps.log.warn({ maintenanceIntervalSeconds: DB_MAINTENANCE_MS / 1000 }, "autovacuum is off on this PostgreSQL server: kyclive applies autovacuum's rules to its own tables");
+      const maintain = await ownMaintenanceReason(db).catch((err) => {
+        deps.log.error({ err }, 'could not read the autovacuum setting');
+        return null;
+      });
+      if (maintain === 'autovacuum off')
+        deps.log.warn(
+          { maintenanceIntervalSeconds: DB_MAINTENANCE_MS / 1000 },
+          "autovacuum is off on this PostgreSQL server: kyclive applies autovacuum's rules to its own tables",
+        );
       if (maintain) {
         // One pass at a time: a throttled VACUUM on PostgreSQL (postgres.ts) can outlast the
         // interval. A pass that held the database for 100 ms or more is logged: on PGlite every
@@ -199,12 +266,18 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
           try {
             const done = await runMaintenance(db, clock.now());
             const ms = Math.round(performance.now() - t0);
-            if (done.length && ms >= 100) deps.log.info({ actions: done.map((m) => (m.table ? `${m.action} ${m.table}` : m.action)), ms }, 'database maintenance');
+            if (done.length && ms >= 100)
+              deps.log.info(
+                { actions: done.map((m) => (m.table ? `${m.action} ${m.table}` : m.action)), ms },
+                'database maintenance',
+              );
           } finally {
             passing = false;
           }
         };
-        vacuum = setInterval(() => { pass().catch((err) => deps.log.error({ err }, 'database maintenance failed')); }, DB_MAINTENANCE_MS);
+        vacuum = setInterval(() => {
+          pass().catch((err) => deps.log.error({ err }, 'database maintenance failed'));
+        }, DB_MAINTENANCE_MS);
         vacuum.unref();
       }
     },
@@ -222,7 +295,10 @@ export async function createRuntime(config: Config, opts: { clock?: Clock; log?:
 }
 
 /** Embedded mode's first start: a demo client whose credentials are kept in dataDir and printed at each start. */
-export async function ensureDemoClient(config: Config, db: Db): Promise<{ clientId: string; clientSecret: string } | null> {
+export async function ensureDemoClient(
+  config: Config,
+  db: Db,
+): Promise<{ clientId: string; clientSecret: string } | null> {
   if (!config.demoClient) return null;
   const file = join(config.dataDir, 'secrets', 'demo-client.json');
   if (existsSync(file)) {

@@ -15,7 +15,13 @@ export async function serve(): Promise<void> {
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], remove: true },
     serializers: {
-      req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.replace(/\/(identification|capture\/v1\/sessions|files\/documents)\/[^/?]+/, '/$1/***').replace(/([?&]accessTag=)[^&]*/, '$1***') }),
+      req: (r: { id: string; method: string; url: string }) => ({
+        id: r.id,
+        method: r.method,
+        url: r.url
+          .replace(/\/(identification|capture\/v1\/sessions|files\/documents)\/[^/?]+/, '/$1/***')
+          .replace(/([?&]accessTag=)[^&]*/, '$1***'),
+      }),
     },
   };
   const runtime = await createRuntime(config, { logger });
@@ -31,9 +37,21 @@ export async function serve(): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down: finishing in-flight requests, jobs and webhook deliveries');
-    const hard = setTimeout(() => { log.error({}, 'shutdown timed out'); process.exit(1); }, 60_000);
+    const hard = setTimeout(() => {
+      log.error({}, 'shutdown timed out');
+      process.exit(1);
+    }, 60_000);
     hard.unref();
-    background.catch(() => undefined).then(() => runtime.close()).then(() => process.exit(0), (err) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+    background
+      .catch(() => undefined)
+      .then(() => runtime.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -47,7 +65,9 @@ export async function serve(): Promise<void> {
   if (closing) return;
   console.log(`kyclive listening on http://${shownHost}:${port}`);
   console.log(`API docs: http://${shownHost}:${port}/docs (OpenAPI: /openapi.json)`);
-  console.log(`database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${analyzerLabel(config)}; sandbox: ${config.sandbox ? 'on' : 'off'}`);
+  console.log(
+    `database: ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}/db`}; blobs: ${config.blobStore === 'disk' ? `${config.dataDir}/blobs` : config.blobStore} (AES-256-GCM); analyzer: ${analyzerLabel(config)}; sandbox: ${config.sandbox ? 'on' : 'off'}`,
+  );
   if (demo) console.log(`demo client: client_id=${demo.clientId} client_secret=${demo.clientSecret}`);
 }
 
@@ -63,7 +83,13 @@ export async function runWorker(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'worker shutting down: finishing running jobs and deliveries');
-    runtime.close().then(() => process.exit(0), (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    runtime.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

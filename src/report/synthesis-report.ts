@@ -24,18 +24,31 @@ export interface SynthesisReportInput {
   models?: { name: string; version: string }[];
 }
 
-const VERDICT: Record<string, string> = { '1': 'VALID (score 1)', '0': 'REFUSED (score 0)', '-1': 'UNDECIDED - human review required (score -1)' };
+const VERDICT: Record<string, string> = {
+  '1': 'VALID (score 1)',
+  '0': 'REFUSED (score 0)',
+  '-1': 'UNDECIDED - human review required (score -1)',
+};
 
 // The standard PDF fonts only encode WinAnsi: keep Latin-1 text, replace the rest.
 const ansi = (s: string) => s.normalize('NFC').replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
 
 export async function renderSynthesisReport(input: SynthesisReportInput): Promise<{ pdf: Buffer; sha256: string }> {
   const doc = await PDFDocument.create();
-  doc.setTitle(`kyclive ${input.method === 'certified' ? 'Certified Liveness Result' : 'Liveness result'} ${input.verificationId}`);
+  doc.setTitle(
+    `kyclive ${input.method === 'certified' ? 'Certified Liveness Result' : 'Liveness result'} ${input.verificationId}`,
+  );
   doc.setProducer('kyclive');
   // Machine-readable too: a simulated report must never pass for an analysis of real media.
-  doc.setSubject(input.simulated ? 'SIMULATED kyclive sandbox result' : `kyclive analysis result, score ${input.score}`);
-  doc.setKeywords([`identification:${input.verificationId}`, `method:${input.method}`, `score:${input.score}`, input.simulated ? 'simulated' : 'analysed']);
+  doc.setSubject(
+    input.simulated ? 'SIMULATED kyclive sandbox result' : `kyclive analysis result, score ${input.score}`,
+  );
+  doc.setKeywords([
+    `identification:${input.verificationId}`,
+    `method:${input.method}`,
+    `score:${input.score}`,
+    input.simulated ? 'simulated' : 'analysed',
+  ]);
   doc.setCreationDate(input.generatedAt);
   doc.setModificationDate(input.generatedAt);
   const font = await doc.embedFont(StandardFonts.Helvetica);
@@ -43,11 +56,15 @@ export async function renderSynthesisReport(input: SynthesisReportInput): Promis
   let page: PDFPage = doc.addPage([595, 842]);
   let y = 800;
   const line = (text: string, f: PDFFont = font, size = 10, color = rgb(0, 0, 0)) => {
-    if (y < 60) { page = doc.addPage([595, 842]); y = 800; }
+    if (y < 60) {
+      page = doc.addPage([595, 842]);
+      y = 800;
+    }
     page.drawText(ansi(text).slice(0, 110), { x: 48, y, size, font: f, color });
     y -= size + 5;
   };
-  if (input.simulated) line('SIMULATED - produced by the kyclive sandbox, not by an analysis of real media', bold, 11, rgb(0.75, 0, 0));
+  if (input.simulated)
+    line('SIMULATED - produced by the kyclive sandbox, not by an analysis of real media', bold, 11, rgb(0.75, 0, 0));
   line(input.method === 'certified' ? 'Certified Liveness Result' : 'Liveness result', bold, 18);
   line(`Identification ${input.verificationId}`);
   line(`Generated ${input.generatedAt.toISOString()}`);
@@ -61,23 +78,31 @@ export async function renderSynthesisReport(input: SynthesisReportInput): Promis
     line('Extracted identity:', bold);
     for (const [k, v] of Object.entries(input.extracted)) if (v) line(`  ${k}: ${v}`);
   }
-  if (input.faceMatch) line(`Face match distance ${input.faceMatch.distance.toFixed(3)} (accept < ${input.faceMatch.acceptBelow}, refuse >= ${input.faceMatch.refuseFrom}; lower = closer)`);
+  if (input.faceMatch)
+    line(
+      `Face match distance ${input.faceMatch.distance.toFixed(3)} (accept < ${input.faceMatch.acceptBelow}, refuse >= ${input.faceMatch.refuseFrom}; lower = closer)`,
+    );
   if (input.checks?.length) {
     line('Checks:', bold);
-    for (const c of input.checks) line(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.measurement} (threshold ${c.threshold})`);
+    for (const c of input.checks)
+      line(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.measurement} (threshold ${c.threshold})`);
   }
   if (input.models?.length) {
     line('Models:', bold);
     for (const m of input.models) line(`  ${m.name} ${m.version}`);
   }
   line('Input files (SHA-256):', bold);
-  for (const i of input.inputs) line(`  ${i.step}: ${i.sha256}${i.bytes !== undefined ? ` (${i.bytes} bytes)` : ''}`, font, 8);
+  for (const i of input.inputs)
+    line(`  ${i.step}: ${i.sha256}${i.bytes !== undefined ? ` (${i.bytes} bytes)` : ''}`, font, 8);
   for (const k of input.keyFrames ?? []) {
     // a copy that owns its ArrayBuffer: pdf-lib reads the JPEG through a DataView on `.buffer` and
     // ignores byteOffset, which is not 0 for a Buffer that crossed a process boundary or a pool
     const img = await doc.embedJpg(new Uint8Array(k.jpeg));
     const scale = Math.min(240 / img.width, 180 / img.height, 1);
-    if (y - img.height * scale < 60) { page = doc.addPage([595, 842]); y = 800; }
+    if (y - img.height * scale < 60) {
+      page = doc.addPage([595, 842]);
+      y = 800;
+    }
     line(k.label, bold);
     page.drawImage(img, { x: 48, y: y - img.height * scale, width: img.width * scale, height: img.height * scale });
     y -= img.height * scale + 12;

@@ -4,8 +4,13 @@
  * fetch and src/webhooks/{signing,php-json}.ts.
  */
 import {
-  generateTestHeader, SIGNATURE_HEADER, verifySignatureHeader, verifyTreezorSignature, WebhookSignatureError,
-  type TreezorEnvelope, type VerifyOptions,
+  generateTestHeader,
+  SIGNATURE_HEADER,
+  verifySignatureHeader,
+  verifyTreezorSignature,
+  WebhookSignatureError,
+  type TreezorEnvelope,
+  type VerifyOptions,
 } from '../webhooks/signing.ts';
 
 export { generateTestHeader, verifySignatureHeader, verifyTreezorSignature, WebhookSignatureError, SIGNATURE_HEADER };
@@ -50,8 +55,14 @@ export class KycliveApiError extends Error {
 }
 
 /** Treezor objects carry numbers as strings ("kycLevel": "0"); only the id is guaranteed. */
-export interface TreezorUser { userId: string; [field: string]: unknown }
-export interface TreezorDocument { documentId: string; [field: string]: unknown }
+export interface TreezorUser {
+  userId: string;
+  [field: string]: unknown;
+}
+export interface TreezorDocument {
+  documentId: string;
+  [field: string]: unknown;
+}
 
 export interface KyclivenessStart {
   identificationId: string;
@@ -60,7 +71,12 @@ export interface KyclivenessStart {
   raw: Record<string, unknown>;
 }
 
-export interface WebhookSubscription { uuid: string; url: string; secret: string; [field: string]: unknown }
+export interface WebhookSubscription {
+  uuid: string;
+  url: string;
+  secret: string;
+  [field: string]: unknown;
+}
 
 /** Filters of GET /v1/documents (contract §4.4), passed through as query parameters. */
 export interface DocumentQuery {
@@ -84,7 +100,9 @@ export interface DocumentQuery {
 }
 
 /** Idempotency tag Treezor accepts on writes (≤ 250 chars). */
-export interface WriteOptions { accessTag?: string }
+export interface WriteOptions {
+  accessTag?: string;
+}
 
 type Query = Record<string, string | number | undefined>;
 type Json = Record<string, unknown>;
@@ -116,11 +134,17 @@ export class KycliveClient {
   }
 
   async updateUser(userId: string | number, fields: Json, opts: WriteOptions = {}): Promise<TreezorUser> {
-    return first(await this.call('PUT', `/v1/users/${seg(userId)}`, { json: fields, query: { accessTag: opts.accessTag } }), 'users');
+    return first(
+      await this.call('PUT', `/v1/users/${seg(userId)}`, { json: fields, query: { accessTag: opts.accessTag } }),
+      'users',
+    );
   }
 
   /** Starts a live verification; send the user to `identificationUrl`. */
-  async createKycliveness(userId: string | number, opts: { redirectUrl?: string } & WriteOptions = {}): Promise<KyclivenessStart> {
+  async createKycliveness(
+    userId: string | number,
+    opts: { redirectUrl?: string } & WriteOptions = {},
+  ): Promise<KyclivenessStart> {
     const raw = await this.call('POST', `/v1/users/${seg(userId)}/kycliveness`, {
       json: opts.redirectUrl === undefined ? undefined : { redirectUrl: opts.redirectUrl },
       query: { accessTag: opts.accessTag },
@@ -161,7 +185,10 @@ export class KycliveClient {
   }
 
   async requestKycReview(userId: string | number, opts: WriteOptions = {}): Promise<TreezorUser> {
-    return first(await this.call('PUT', `/v1/users/${seg(userId)}/Kycreview`, { query: { accessTag: opts.accessTag } }), 'users');
+    return first(
+      await this.call('PUT', `/v1/users/${seg(userId)}/Kycreview`, { query: { accessTag: opts.accessTag } }),
+      'users',
+    );
   }
 
   /** Registers a receiver; keep the returned `secret` to verify deliveries with verifyWebhook(). */
@@ -179,7 +206,9 @@ export class KycliveClient {
   }
 
   private async call(
-    method: string, path: string, req: { json?: unknown; query?: Query; base?: string } = {},
+    method: string,
+    path: string,
+    req: { json?: unknown; query?: Query; base?: string } = {},
   ): Promise<Json> {
     const url = (req.base ?? this.baseUrl) + path + queryString(req.query);
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -202,13 +231,17 @@ export class KycliveClient {
   private async accessToken(): Promise<string> {
     if (this.token && Date.now() < this.token.refreshAt) return this.token.value;
     // Concurrent callers share one token request instead of each fetching their own.
-    this.tokenRequest ??= this.fetchToken().finally(() => { this.tokenRequest = undefined; });
+    this.tokenRequest ??= this.fetchToken().finally(() => {
+      this.tokenRequest = undefined;
+    });
     return this.tokenRequest;
   }
 
   private async fetchToken(): Promise<string> {
     const form = new URLSearchParams({
-      grant_type: 'client_credentials', client_id: this.opts.clientId, client_secret: this.opts.clientSecret,
+      grant_type: 'client_credentials',
+      client_id: this.opts.clientId,
+      client_secret: this.opts.clientSecret,
     });
     if (this.opts.scope) form.set('scope', this.opts.scope);
     const res = await this.fetch(`${this.baseUrl}/oauth/token`, {
@@ -217,7 +250,8 @@ export class KycliveClient {
       body: form.toString(),
     });
     const body = await readJson(res);
-    if (typeof body.access_token !== 'string') throw invalidResponse(res.status, 'token response carries no access_token');
+    if (typeof body.access_token !== 'string')
+      throw invalidResponse(res.status, 'token response carries no access_token');
     const ttl = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in ?? 3600);
     this.token = { value: body.access_token, refreshAt: Date.now() + (ttl - TOKEN_REFRESH_MARGIN_S) * 1000 };
     return body.access_token;
@@ -257,8 +291,10 @@ export function verifyWebhook(
     const { ok, envelope } = verifyTreezorSignature(rawBody, s);
     if (ok && envelope) return envelope;
   }
-  throw new WebhookSignatureError('no_match',
-    'The Kyclive-Signature header is valid but object_payload_signature does not match the payload.');
+  throw new WebhookSignatureError(
+    'no_match',
+    'The Kyclive-Signature header is valid but object_payload_signature does not match the payload.',
+  );
 }
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -280,7 +316,8 @@ async function readJson(res: Response): Promise<Json> {
   if (!res.ok) {
     throw new KycliveApiError(res.status, errorItems(body, res), requestIdOf(body, res));
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidResponse(res.status, 'response is not a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw invalidResponse(res.status, 'response is not a JSON object');
   return body as Json;
 }
 
@@ -296,7 +333,9 @@ function errorItems(body: unknown, res: Response): ApiErrorItem[] {
 
 function requestIdOf(body: unknown, res: Response): string | undefined {
   const item = arrayHead((body as { errors?: unknown } | undefined)?.errors) as ApiErrorItem | undefined;
-  return (typeof item?.requestId === 'string' ? item.requestId : undefined) ?? res.headers.get('x-request-id') ?? undefined;
+  return (
+    (typeof item?.requestId === 'string' ? item.requestId : undefined) ?? res.headers.get('x-request-id') ?? undefined
+  );
 }
 
 function invalidResponse(status: number, message: string): KycliveApiError {

@@ -16,7 +16,14 @@ export interface Session {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details?: Record<string, unknown>) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
 }
 
 export function createApi(token: string) {
@@ -24,7 +31,9 @@ export function createApi(token: string) {
 
   async function call<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     const r = await fetch(base + path, {
-      method, cache: 'no-store', ...init,
+      method,
+      cache: 'no-store',
+      ...init,
       headers: body === undefined ? init.headers : { 'content-type': 'application/json', ...(init.headers ?? {}) },
       body: body === undefined ? init.body : JSON.stringify(body),
     });
@@ -60,19 +69,35 @@ export function createApi(token: string) {
      * Sends a recording in chunks. On a failed chunk it asks the server for the offset it holds
      * and resumes from there; it gives up after `maxRetries` consecutive failures.
      */
-    async upload(step: string, blob: Blob, opts: { onProgress?: (f: number) => void; onRetry?: () => void; maxRetries?: number } = {}) {
+    async upload(
+      step: string,
+      blob: Blob,
+      opts: { onProgress?: (f: number) => void; onRetry?: () => void; maxRetries?: number } = {},
+    ) {
       const contentType = blob.type.split(';')[0] || 'video/webm';
       const maxRetries = opts.maxRetries ?? 4;
       let failures = 0;
       const retry = async (e: unknown) => {
-        if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 409 && e.status !== 408 && e.status !== 429) throw e;
+        if (
+          e instanceof ApiError &&
+          e.status >= 400 &&
+          e.status < 500 &&
+          e.status !== 409 &&
+          e.status !== 408 &&
+          e.status !== 429
+        )
+          throw e;
         if (++failures > maxRetries) throw e;
         opts.onRetry?.();
         await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** failures)));
       };
       let u: { uploadId: string; offset: number; chunkMaxBytes: number } | undefined;
       while (!u) {
-        try { u = await call('POST', '/uploads', { step, contentType, size: blob.size }); } catch (e) { await retry(e); }
+        try {
+          u = await call('POST', '/uploads', { step, contentType, size: blob.size });
+        } catch (e) {
+          await retry(e);
+        }
       }
       const chunk = Math.min(u.chunkMaxBytes, 512 * 1024);
       let offset = 0;
@@ -80,7 +105,8 @@ export function createApi(token: string) {
         try {
           const end = Math.min(blob.size, offset + chunk);
           const r = await call<{ offset: number; complete: boolean }>('PATCH', `/uploads/${u.uploadId}`, undefined, {
-            body: blob.slice(offset, end), headers: { 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+            body: blob.slice(offset, end),
+            headers: { 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
           });
           offset = r.offset;
           failures = 0;
@@ -93,7 +119,9 @@ export function createApi(token: string) {
             const s = await call<{ offset: number; complete: boolean }>('GET', `/uploads/${u.uploadId}`);
             if (s.complete) return;
             offset = s.offset;
-          } catch { /* next attempt asks again */ }
+          } catch {
+            /* next attempt asks again */
+          }
         }
       }
     },

@@ -15,9 +15,18 @@ export interface Feedback {
 
 const HUMAN_URL = '/identification/assets/human/human.esm.js';
 
-interface HumanFace { boxRaw: [number, number, number, number]; emotion?: { score: number; emotion: string }[] }
-interface HumanResult { face: HumanFace[]; gesture: { gesture: string }[] }
-interface HumanLike { load(): Promise<void>; detect(input: HTMLVideoElement): Promise<HumanResult> }
+interface HumanFace {
+  boxRaw: [number, number, number, number];
+  emotion?: { score: number; emotion: string }[];
+}
+interface HumanResult {
+  face: HumanFace[];
+  gesture: { gesture: string }[];
+}
+interface HumanLike {
+  load(): Promise<void>;
+  detect(input: HTMLVideoElement): Promise<HumanResult>;
+}
 
 let loading: Promise<HumanLike> | undefined;
 
@@ -26,15 +35,35 @@ export function preloadFeedback(): Promise<HumanLike> {
   loading ??= (async () => {
     const mod = (await import(/* @vite-ignore */ HUMAN_URL)) as { Human: new (cfg: object) => HumanLike };
     const human = new mod.Human({
-      modelBasePath: '/identification/assets/human/models/', backend: 'webgl', warmup: 'none', debug: false, cacheSensitivity: 0,
-      face: { enabled: true, detector: { rotation: false, maxDetected: 1, return: false }, mesh: { enabled: true }, iris: { enabled: true },
-        emotion: { enabled: true }, description: { enabled: false }, antispoof: { enabled: false }, liveness: { enabled: false }, attention: { enabled: false } },
-      body: { enabled: false }, hand: { enabled: false }, object: { enabled: false }, segmentation: { enabled: false }, gesture: { enabled: true }, filter: { enabled: false },
+      modelBasePath: '/identification/assets/human/models/',
+      backend: 'webgl',
+      warmup: 'none',
+      debug: false,
+      cacheSensitivity: 0,
+      face: {
+        enabled: true,
+        detector: { rotation: false, maxDetected: 1, return: false },
+        mesh: { enabled: true },
+        iris: { enabled: true },
+        emotion: { enabled: true },
+        description: { enabled: false },
+        antispoof: { enabled: false },
+        liveness: { enabled: false },
+        attention: { enabled: false },
+      },
+      body: { enabled: false },
+      hand: { enabled: false },
+      object: { enabled: false },
+      segmentation: { enabled: false },
+      gesture: { enabled: true },
+      filter: { enabled: false },
     });
     await human.load();
     return human;
   })();
-  loading.catch(() => { loading = undefined; });
+  loading.catch(() => {
+    loading = undefined;
+  });
   return loading;
 }
 
@@ -67,12 +96,21 @@ export function startFeedback(video: HTMLVideoElement, onHint: (key: Key | null)
       // ~4 detections a second is enough for guidance and spares a phone's battery.
       await new Promise((res) => setTimeout(res, Math.max(50, 250 - (performance.now() - t0))));
     }
-  })().catch(() => { if (!stopped) onHint(null); });
+  })().catch(() => {
+    if (!stopped) onHint(null);
+  });
   return {
-    stop() { stopped = true; onHint(null); },
+    stop() {
+      stopped = true;
+      onHint(null);
+    },
     saw(kind) {
       // Only movements made after the challenge appeared count.
-      if (kind !== lastKind) { lastKind = kind; seen.clear(); return false; }
+      if (kind !== lastKind) {
+        lastKind = kind;
+        seen.clear();
+        return false;
+      }
       return seen.has(kind);
     },
   };

@@ -130,7 +130,8 @@ const fr: Partial<typeof en> = {
   phoneHint: 'Scannez ce QR code avec l’appareil photo de votre téléphone. Il ne sert qu’une fois, pendant 10 minutes.',
   phoneLink: 'Ou ouvrez ce lien sur votre téléphone :',
   phoneWaiting: 'En attente de votre téléphone…',
-  phoneConnected: 'Votre téléphone est connecté. Suivez les étapes sur votre téléphone ; cette page avancera toute seule.',
+  phoneConnected:
+    'Votre téléphone est connecté. Suivez les étapes sur votre téléphone ; cette page avancera toute seule.',
   phoneProgress: 'Vidéos reçues : {n}',
   phoneExpired: 'Le code a expiré.',
   newCode: 'Afficher un nouveau code',
@@ -154,7 +155,10 @@ let lang: Lang = typeof navigator !== 'undefined' && /^fr\b/i.test(navigator.lan
 export const STRINGS = { en, fr };
 
 export const getLang = () => lang;
-export function setLang(l: Lang) { lang = l; document.documentElement.lang = l; }
+export function setLang(l: Lang) {
+  lang = l;
+  document.documentElement.lang = l;
+}
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
   const s = (lang === 'fr' ? fr[key] : undefined) ?? en[key];
   return s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));

@@ -6,13 +6,25 @@
  * the row again. Nothing the analysis may conclude (reasons) is ever displayed here.
  */
 import { ApiError, createApi, type Session } from './api.ts';
-import { browserSupported, cameraErrorRow, openCamera, pickMimeType, record, stopStream, type Recording } from './camera.ts';
+import {
+  browserSupported,
+  cameraErrorRow,
+  openCamera,
+  pickMimeType,
+  record,
+  stopStream,
+  type Recording,
+} from './camera.ts';
 import { preloadFeedback, startFeedback, type Feedback } from './feedback.ts';
 import { getLang, setLang, t, type Key } from './i18n.ts';
 
 type Child = Node | string | null | undefined | false;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, unknown> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
@@ -63,7 +75,9 @@ const meta = {
 // ---------- layout ----------
 
 function relLuminance(hex: string): number {
-  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+  const c = [1, 3, 5]
+    .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
   return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
 }
 
@@ -78,12 +92,28 @@ function applyBranding(b: Session['branding']) {
 
 function header(withLang: boolean): HTMLElement {
   const b = session?.branding;
-  return h('header', { class: 'top' },
-    b?.logoUrl ? h('img', { src: b.logoUrl, alt: b.name, class: 'logo' }) : h('span', { class: 'brand', text: b?.name ?? '' }),
-    withLang && h('button', {
-      type: 'button', class: 'link lang', lang: getLang() === 'fr' ? 'en' : 'fr', 'data-testid': 'lang',
-      onclick: () => { setLang(getLang() === 'fr' ? 'en' : 'fr'); rerender?.(); },
-    }, t('lang')));
+  return h(
+    'header',
+    { class: 'top' },
+    b?.logoUrl
+      ? h('img', { src: b.logoUrl, alt: b.name, class: 'logo' })
+      : h('span', { class: 'brand', text: b?.name ?? '' }),
+    withLang &&
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link lang',
+          lang: getLang() === 'fr' ? 'en' : 'fr',
+          'data-testid': 'lang',
+          onclick: () => {
+            setLang(getLang() === 'fr' ? 'en' : 'fr');
+            rerender?.();
+          },
+        },
+        t('lang'),
+      ),
+  );
 }
 
 /** Replaces the screen; the heading takes focus so screen readers announce the new step. */
@@ -142,7 +172,9 @@ async function leave(returnReason: string, errorType: string) {
   try {
     const s = await api.session();
     if (s.redirectUrl) return go(s.redirectUrl, 'stopped');
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   fatal(t('notOpen'));
 }
 
@@ -157,25 +189,52 @@ function fatal(message: string) {
 function welcome() {
   const isDesktop = !matchMedia('(pointer: coarse)').matches && session.handoffAvailable;
   const render = () => {
-    const consent = h('input', { type: 'checkbox', id: 'consent', 'data-testid': 'consent', 'aria-describedby': 'consent-error' });
+    const consent = h('input', {
+      type: 'checkbox',
+      id: 'consent',
+      'data-testid': 'consent',
+      'aria-describedby': 'consent-error',
+    });
     const err = h('p', { id: 'consent-error', class: 'error', role: 'alert' });
     const name = session.branding.name || '';
-    show('welcome', t('title'), [
-      h('p', { text: t('intro', { name }) }),
-      h('h2', { text: t('whatFilmed') }),
-      h('ul', { class: 'what' }, h('li', { text: t('filmDoc') }), h('li', { text: session.method === 'certified' ? t('filmFaceCertified') : t('filmFace') })),
-      h('div', { class: 'consent' }, consent, h('label', { for: 'consent', text: t('consent', { name }) })),
-      err,
-      h('div', { class: 'actions' },
-        button(t('start'), () => {
-          if (!consent.checked) { err.textContent = t('consentMissing'); consent.focus(); return; }
-          void checks();
-        }, 'primary', 'start'),
-        isDesktop && button(t('onPhone'), () => void phoneHandoff(), 'secondary', 'on-phone'),
-        button(t('noDocument'), () => void leave('no_document', 'none'), 'link', 'no-document'),
-        button(t('later'), () => void leave('verify_later', 'none'), 'link', 'later'),
-        button(t('refuse'), () => void leave('refusal', 'none'), 'link', 'refuse')),
-    ], { lang: true, render });
+    show(
+      'welcome',
+      t('title'),
+      [
+        h('p', { text: t('intro', { name }) }),
+        h('h2', { text: t('whatFilmed') }),
+        h(
+          'ul',
+          { class: 'what' },
+          h('li', { text: t('filmDoc') }),
+          h('li', { text: session.method === 'certified' ? t('filmFaceCertified') : t('filmFace') }),
+        ),
+        h('div', { class: 'consent' }, consent, h('label', { for: 'consent', text: t('consent', { name }) })),
+        err,
+        h(
+          'div',
+          { class: 'actions' },
+          button(
+            t('start'),
+            () => {
+              if (!consent.checked) {
+                err.textContent = t('consentMissing');
+                consent.focus();
+                return;
+              }
+              void checks();
+            },
+            'primary',
+            'start',
+          ),
+          isDesktop && button(t('onPhone'), () => void phoneHandoff(), 'secondary', 'on-phone'),
+          button(t('noDocument'), () => void leave('no_document', 'none'), 'link', 'no-document'),
+          button(t('later'), () => void leave('verify_later', 'none'), 'link', 'later'),
+          button(t('refuse'), () => void leave('refusal', 'none'), 'link', 'refuse'),
+        ),
+      ],
+      { lang: true, render },
+    );
   };
   render();
 }
@@ -183,9 +242,17 @@ function welcome() {
 async function checks() {
   const row = (label: string) => {
     const status = h('span', { class: 'status', text: t('checking') });
-    return { li: h('li', {}, h('span', { text: label }), status), done: () => { status.textContent = t('ok'); status.className = 'status ok'; } };
+    return {
+      li: h('li', {}, h('span', { text: label }), status),
+      done: () => {
+        status.textContent = t('ok');
+        status.className = 'status ok';
+      },
+    };
   };
-  const b = row(t('checkBrowser')), c = row(t('checkCamera')), n = row(t('checkConnection'));
+  const b = row(t('checkBrowser')),
+    c = row(t('checkCamera')),
+    n = row(t('checkConnection'));
   show('checks', t('checks'), [h('ul', { class: 'checks', role: 'status' }, b.li, c.li, n.li)]);
   if (!browserSupported()) return leave('error', 'browser-not-supported');
   b.done();
@@ -200,7 +267,9 @@ async function checks() {
   c.done();
   let best: { mbps: number; ms: number } | undefined;
   for (let i = 0; i < 3 && !best; i++) {
-    try { best = await api.probe(); } catch (e) {
+    try {
+      best = await api.probe();
+    } catch (e) {
       if (e instanceof ApiError && e.status >= 400 && e.status < 500) return fatal(t('notOpen'));
       meta.uploadRetries++;
       await sleep(500 * (i + 1));
@@ -214,7 +283,10 @@ async function checks() {
   docChoice();
 }
 
-const COUNTRIES = 'AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MT NL NO PL PT RO SE SI SK US CA MA DZ TN SN CI CM BR CN IN JP TR UA RU'.split(' ');
+const COUNTRIES =
+  'AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MT NL NO PL PT RO SE SI SK US CA MA DZ TN SN CI CM BR CN IN JP TR UA RU'.split(
+    ' ',
+  );
 
 function docChoice() {
   if (!documentCountry) {
@@ -224,36 +296,93 @@ function docChoice() {
   const render = () => {
     const names = new Intl.DisplayNames([getLang()], { type: 'region' });
     const radios = (['id_card', 'passport', 'residence_permit'] as const).map((k) =>
-      h('label', { class: 'choice' },
-        h('input', { type: 'radio', name: 'doctype', value: k, checked: documentType === k, 'data-testid': `doctype-${k}`, onchange: () => { documentType = k; } }),
-        h('span', { text: t(k) })));
-    const select = h('select', { id: 'country', 'data-testid': 'country', onchange: (e: Event) => { documentCountry = (e.target as HTMLSelectElement).value; } },
-      ...COUNTRIES.map((c) => [c, names.of(c) ?? c] as const).sort((a, b) => a[1].localeCompare(b[1], getLang()))
-        .map(([c, name]) => h('option', { value: c, selected: c === documentCountry, text: name })));
-    show('document-choice', t('docChoice'), [
-      h('fieldset', {}, h('legend', { text: t('docType') }), ...radios),
-      h('label', { for: 'country', class: 'field', text: t('country') }), select,
-      h('div', { class: 'actions' }, button(t('continue'), () => void documentSteps(), 'primary', 'continue')),
-    ], { lang: true, render });
+      h(
+        'label',
+        { class: 'choice' },
+        h('input', {
+          type: 'radio',
+          name: 'doctype',
+          value: k,
+          checked: documentType === k,
+          'data-testid': `doctype-${k}`,
+          onchange: () => {
+            documentType = k;
+          },
+        }),
+        h('span', { text: t(k) }),
+      ),
+    );
+    const select = h(
+      'select',
+      {
+        id: 'country',
+        'data-testid': 'country',
+        onchange: (e: Event) => {
+          documentCountry = (e.target as HTMLSelectElement).value;
+        },
+      },
+      ...COUNTRIES.map((c) => [c, names.of(c) ?? c] as const)
+        .sort((a, b) => a[1].localeCompare(b[1], getLang()))
+        .map(([c, name]) => h('option', { value: c, selected: c === documentCountry, text: name })),
+    );
+    show(
+      'document-choice',
+      t('docChoice'),
+      [
+        h('fieldset', {}, h('legend', { text: t('docType') }), ...radios),
+        h('label', { for: 'country', class: 'field', text: t('country') }),
+        select,
+        h(
+          'div',
+          { class: 'actions' },
+          button(t('continue'), () => void documentSteps(), 'primary', 'continue'),
+        ),
+      ],
+      { lang: true, render },
+    );
   };
   render();
 }
 
-interface CameraView { video: HTMLVideoElement; stream: MediaStream; guide: HTMLElement; hint: HTMLElement; actions: HTMLElement; timer: HTMLElement }
+interface CameraView {
+  video: HTMLVideoElement;
+  stream: MediaStream;
+  guide: HTMLElement;
+  hint: HTMLElement;
+  actions: HTMLElement;
+  timer: HTMLElement;
+}
 
-async function cameraScreen(name: string, title: string, hintText: string, facing: 'environment' | 'user', overlay: 'card' | 'oval'): Promise<CameraView | null> {
+async function cameraScreen(
+  name: string,
+  title: string,
+  hintText: string,
+  facing: 'environment' | 'user',
+  overlay: 'card' | 'oval',
+): Promise<CameraView | null> {
   stopCamera();
   // Which step asked for the camera (automation and support tools read it; the screen is not drawn yet).
   document.body.dataset.camera = name;
   let stream: MediaStream;
-  try { stream = await openCamera(facing); } catch (e) {
+  try {
+    stream = await openCamera(facing);
+  } catch (e) {
     const [r, et] = cameraErrorRow(e);
     void leave(r, et);
     return null;
   }
-  if (finished) { stopStream(stream); return null; }
+  if (finished) {
+    stopStream(stream);
+    return null;
+  }
   activeStream = stream;
-  const video = h('video', { autoplay: true, muted: true, playsinline: true, 'aria-label': t('cameraFallback'), class: facing === 'user' ? 'mirror' : '' });
+  const video = h('video', {
+    autoplay: true,
+    muted: true,
+    playsinline: true,
+    'aria-label': t('cameraFallback'),
+    class: facing === 'user' ? 'mirror' : '',
+  });
   video.srcObject = stream;
   const guide = h('p', { class: 'guide', role: 'status', 'aria-live': 'assertive', 'data-testid': 'guide' });
   const timer = h('p', { class: 'timer', 'aria-live': 'off', 'data-testid': 'timer' });
@@ -261,8 +390,16 @@ async function cameraScreen(name: string, title: string, hintText: string, facin
   const actions = h('div', { class: 'actions' });
   show(name, title, [
     h('p', { class: 'instructions', text: hintText }),
-    h('div', { class: `camera ${overlay}` }, video, h('div', { class: 'overlay', 'aria-hidden': 'true' }), guide, timer),
-    hint, actions,
+    h(
+      'div',
+      { class: `camera ${overlay}` },
+      video,
+      h('div', { class: 'overlay', 'aria-hidden': 'true' }),
+      guide,
+      timer,
+    ),
+    hint,
+    actions,
   ]);
   await video.play().catch(() => {});
   return { video, stream, guide, hint, actions, timer };
@@ -309,26 +446,50 @@ function challenge(v: CameraView, seconds: number, detect?: () => boolean): Prom
 }
 
 function countDropped(video: HTMLVideoElement) {
-  const q = (video as HTMLVideoElement & { getVideoPlaybackQuality?: () => VideoPlaybackQuality }).getVideoPlaybackQuality?.();
+  const q = (
+    video as HTMLVideoElement & { getVideoPlaybackQuality?: () => VideoPlaybackQuality }
+  ).getVideoPlaybackQuality?.();
   if (q) meta.droppedFrames += q.droppedVideoFrames;
 }
 
 function queueUpload(step: string, blob: Blob) {
   progress.set(step, 0);
-  uploadChain = uploadChain.then(() => api.upload(step, blob, {
-    onProgress: (f) => { progress.set(step, f); renderProgress?.(); },
-    onRetry: () => { meta.uploadRetries++; renderProgress?.(true); },
-  }));
+  uploadChain = uploadChain.then(() =>
+    api.upload(step, blob, {
+      onProgress: (f) => {
+        progress.set(step, f);
+        renderProgress?.();
+      },
+      onRetry: () => {
+        meta.uploadRetries++;
+        renderProgress?.(true);
+      },
+    }),
+  );
   // A step that cannot be sent after the retries ends the flow now rather than after more filming.
-  uploadChain.catch(() => { if (!finished) void leave('error', 'bad_connexion'); });
+  uploadChain.catch(() => {
+    if (!finished) void leave('error', 'bad_connexion');
+  });
 }
 let renderProgress: ((retrying?: boolean) => void) | null = null;
 
 async function documentSteps() {
   if (!noFeedback) preloadFeedback().catch(() => {});
-  const sides: [string, Key][] = documentType === 'passport' ? [['document_front', 'docPage']] : [['document_front', 'docFront'], ['document_back', 'docBack']];
+  const sides: [string, Key][] =
+    documentType === 'passport'
+      ? [['document_front', 'docPage']]
+      : [
+          ['document_front', 'docFront'],
+          ['document_back', 'docBack'],
+        ];
   for (const [step, title] of sides) {
-    const v = await cameraScreen(`document-${step === 'document_front' ? 'front' : 'back'}`, t(title), t('docHint'), 'environment', 'card');
+    const v = await cameraScreen(
+      `document-${step === 'document_front' ? 'front' : 'back'}`,
+      t(title),
+      t('docHint'),
+      'environment',
+      'card',
+    );
     if (!v) return;
     v.guide.textContent = t('frameDoc');
     const r = await startFilming(v);
@@ -352,7 +513,13 @@ async function documentSteps() {
 
 async function faceStep() {
   const certified = session.method === 'certified';
-  const v = await cameraScreen('face', t('face'), certified ? `${t('faceHint')} ${t('challengeIntro')}` : t('faceHint'), 'user', 'oval');
+  const v = await cameraScreen(
+    'face',
+    t('face'),
+    certified ? `${t('faceHint')} ${t('challengeIntro')}` : t('faceHint'),
+    'user',
+    'oval',
+  );
   if (!v) return;
   meta.cameraLabel = v.stream.getVideoTracks()[0]?.label ?? '';
   if (!noFeedback) {
@@ -380,7 +547,11 @@ async function faceStep() {
       await sleep(400);
     }
   } else {
-    for (const [k, ms] of [['turn_left', 1500], ['turn_right', 1500], ['lookStraight', 1000]] as [Key, number][]) {
+    for (const [k, ms] of [
+      ['turn_left', 1500],
+      ['turn_right', 1500],
+      ['lookStraight', 1000],
+    ] as [Key, number][]) {
       v.guide.textContent = t(k);
       await sleep(ms);
       if (finished) return;
@@ -405,7 +576,11 @@ async function finish() {
   };
   show('uploading', t('uploading'), [bar, note]);
   renderProgress();
-  try { await uploadChain; } catch { return; /* queueUpload's handler has left with bad_connexion */ }
+  try {
+    await uploadChain;
+  } catch {
+    return; /* queueUpload's handler has left with bad_connexion */
+  }
   if (finished) return;
   show('finishing', t('finishing'), [h('p', { class: 'loading', role: 'status', text: t('finishing') })]);
   try {
@@ -422,28 +597,81 @@ async function phoneHandoff() {
   let stop = false;
   const render = async () => {
     let h1: { url: string; expiresAt: string; qrSvg: string };
-    try { h1 = await api.handoff(); } catch { return fatal(t('notOpen')); }
+    try {
+      h1 = await api.handoff();
+    } catch {
+      return fatal(t('notOpen'));
+    }
     const status = h('p', { role: 'status', 'data-testid': 'handoff-status', text: t('phoneWaiting') });
-    const actions = h('div', { class: 'actions' }, button(t('useComputer'), () => { stop = true; welcome(); }, 'link', 'use-computer'));
-    show('handoff', t('phoneTitle'), [
-      h('p', { text: t('phoneHint') }),
-      h('img', { class: 'qr', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(h1.qrSvg)}`, alt: t('phoneTitle'), width: '220', height: '220', 'data-testid': 'qr' }),
-      h('p', { class: 'small', text: t('phoneLink') }),
-      h('p', { class: 'url', 'data-testid': 'handoff-url', text: h1.url }),
-      status, actions,
-    ], { lang: true, render: () => { stop = true; void phoneHandoff(); } });
+    const actions = h(
+      'div',
+      { class: 'actions' },
+      button(
+        t('useComputer'),
+        () => {
+          stop = true;
+          welcome();
+        },
+        'link',
+        'use-computer',
+      ),
+    );
+    show(
+      'handoff',
+      t('phoneTitle'),
+      [
+        h('p', { text: t('phoneHint') }),
+        h('img', {
+          class: 'qr',
+          src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(h1.qrSvg)}`,
+          alt: t('phoneTitle'),
+          width: '220',
+          height: '220',
+          'data-testid': 'qr',
+        }),
+        h('p', { class: 'small', text: t('phoneLink') }),
+        h('p', { class: 'url', 'data-testid': 'handoff-url', text: h1.url }),
+        status,
+        actions,
+      ],
+      {
+        lang: true,
+        render: () => {
+          stop = true;
+          void phoneHandoff();
+        },
+      },
+    );
     const expires = Date.parse(h1.expiresAt);
     while (!stop) {
       await sleep(1500);
       if (stop) return;
       let s: Awaited<ReturnType<typeof api.progress>>;
-      try { s = await api.progress(); } catch { continue; }
-      if (s.redirectUrl) { finished = true; location.replace(s.redirectUrl); return; }
+      try {
+        s = await api.progress();
+      } catch {
+        continue;
+      }
+      if (s.redirectUrl) {
+        finished = true;
+        location.replace(s.redirectUrl);
+        return;
+      }
       if (s.handoff === 'claimed') {
         status.textContent = `${t('phoneConnected')} ${t('phoneProgress', { n: s.uploadedSteps.length })}`;
       } else if (Date.now() > expires) {
         status.textContent = t('phoneExpired');
-        actions.prepend(button(t('newCode'), () => { stop = true; void phoneHandoff(); }, 'primary', 'new-code'));
+        actions.prepend(
+          button(
+            t('newCode'),
+            () => {
+              stop = true;
+              void phoneHandoff();
+            },
+            'primary',
+            'new-code',
+          ),
+        );
         return;
       }
     }

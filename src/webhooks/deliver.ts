@@ -83,20 +83,35 @@ export async function deliverWebhook(req: DeliveryRequest): Promise<DeliveryResu
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, req.timeoutMs, 'timeout'); });
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, req.timeoutMs, 'timeout');
+  });
   try {
     let target: Awaited<ReturnType<typeof assertWebhookUrl>>;
     try {
-      const checked = await Promise.race([assertWebhookUrl(req.url, req.policy, req.resolve ?? cachedResolve), deadline]);
+      const checked = await Promise.race([
+        assertWebhookUrl(req.url, req.policy, req.resolve ?? cachedResolve),
+        deadline,
+      ]);
       if (checked === 'timeout') {
-        return { ok: false, timedOut: true, durationMs: elapsed(), error: `DNS lookup timed out after ${req.timeoutMs} ms` };
+        return {
+          ok: false,
+          timedOut: true,
+          durationMs: elapsed(),
+          error: `DNS lookup timed out after ${req.timeoutMs} ms`,
+        };
       }
       target = checked;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // A DNS failure is usually transient; a forbidden address is a decision, and no request is made.
       const unresolvable = isKycError(e) && e.details?.reason === 'unresolvable';
-      return { ok: false, durationMs: elapsed(), error: `refused: ${message}`, ...(unresolvable && { networkError: true }) };
+      return {
+        ok: false,
+        durationMs: elapsed(),
+        error: `refused: ${message}`,
+        ...(unresolvable && { networkError: true }),
+      };
     }
     return await post(target.url, target.addresses, req, deadline, elapsed);
   } catch (e) {
@@ -107,7 +122,11 @@ export async function deliverWebhook(req: DeliveryRequest): Promise<DeliveryResu
 }
 
 function post(
-  url: URL, addresses: string[], req: DeliveryRequest, deadline: Promise<'timeout'>, elapsed: () => number,
+  url: URL,
+  addresses: string[],
+  req: DeliveryRequest,
+  deadline: Promise<'timeout'>,
+  elapsed: () => number,
 ): Promise<DeliveryResult> {
   return new Promise((resolve) => {
     let settled = false;
@@ -125,7 +144,8 @@ function post(
     const finishWithResponse = (error?: string) => {
       const status = res!.statusCode!;
       const location = res!.headers.location;
-      const redirect = status >= 300 && status < 400 ? `redirect${location ? ` to ${location}` : ''} not followed` : undefined;
+      const redirect =
+        status >= 300 && status < 400 ? `redirect${location ? ` to ${location}` : ''} not followed` : undefined;
       const err = [redirect, error].filter(Boolean).join('; ');
       finish({
         status,

@@ -11,11 +11,26 @@ import { buildWebhookBody, signatureHeader, SIGNATURE_HEADER } from './signing.t
 import type { WebhookUrlPolicy } from './url-guard.ts';
 
 interface Claimed {
-  id: number; attempts: number; first_attempt_at: Date; event_id: string; name: string; object: string;
-  object_id: string; payload: string; created_at: Date; url: string; secret: string;
+  id: number;
+  attempts: number;
+  first_attempt_at: Date;
+  event_id: string;
+  name: string;
+  object: string;
+  object_id: string;
+  payload: string;
+  created_at: Date;
+  url: string;
+  secret: string;
 }
 
-interface Outcome { id: number; state: 'delivered' | 'pending' | 'abandoned'; nextAttemptAt: Date | null; at: Date; r: DeliveryResult }
+interface Outcome {
+  id: number;
+  state: 'delivered' | 'pending' | 'abandoned';
+  nextAttemptAt: Date | null;
+  at: Date;
+  r: DeliveryResult;
+}
 
 export interface DispatcherOptions {
   concurrency: number;
@@ -45,12 +60,22 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   let loopDone: Promise<void> = Promise.resolve();
 
   const waiter = createIdleWaiter({
-    pollMs: idlePollMs, capMs: opts.idleCapMs, now: () => deps.clock.now(),
+    pollMs: idlePollMs,
+    capMs: opts.idleCapMs,
+    now: () => deps.clock.now(),
     // the earliest pending retry or delivery lease
-    nextDue: async () => (await deps.db.prepared<{ at: Date | null }>('next_webhook_due',
-      `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
-                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`, [])).rows[0]?.at ?? null,
-    onError: (err) => { if (running) deps.log.error({ err }, 'webhook due time failed'); },
+    nextDue: async () =>
+      (
+        await deps.db.prepared<{ at: Date | null }>(
+          'next_webhook_due',
+          `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
+                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`,
+          [],
+        )
+      ).rows[0]?.at ?? null,
+    onError: (err) => {
+      if (running) deps.log.error({ err }, 'webhook due time failed');
+    },
   });
   const wake = () => waiter.wake();
 
@@ -61,7 +86,8 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   // must not starve them. Prepared: planning was 2 ms of each claim on PGlite.
   async function claim(limit: number): Promise<Claimed[]> {
     const now = deps.clock.now();
-    const r = await deps.db.prepared<Claimed>('claim_webhook_deliveries',
+    const r = await deps.db.prepared<Claimed>(
+      'claim_webhook_deliveries',
       `with due as (
          select id from (select id from webhook_deliveries where state = 'delivering' and locked_until < $1
                           order by locked_until limit $2 for update skip locked) lease_lapsed
@@ -87,15 +113,27 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
         await tx.query(
           `insert into webhook_attempts (delivery_id, attempted_at, duration_ms, status, error, response_snippet)
            select * from unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])`,
-          [batch.map((o) => o.id), batch.map((o) => o.at), batch.map((o) => Math.round(o.r.durationMs)), batch.map((o) => o.r.status ?? null),
-            batch.map((o) => o.r.error ?? null), batch.map((o) => o.r.responseSnippet ?? null)],
+          [
+            batch.map((o) => o.id),
+            batch.map((o) => o.at),
+            batch.map((o) => Math.round(o.r.durationMs)),
+            batch.map((o) => o.r.status ?? null),
+            batch.map((o) => o.r.error ?? null),
+            batch.map((o) => o.r.responseSnippet ?? null),
+          ],
         );
         await tx.query(
           `update webhook_deliveries d set state = u.state, next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status = u.status,
                   delivered_at = case when u.state = 'delivered' then u.at else d.delivered_at end, locked_until = null
              from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::timestamptz[]) as u(id, state, next_at, status, at)
             where d.id = u.id and d.state = 'delivering'`,
-          [batch.map((o) => o.id), batch.map((o) => o.state), batch.map((o) => o.nextAttemptAt), batch.map((o) => o.r.status ?? null), batch.map((o) => o.at)],
+          [
+            batch.map((o) => o.id),
+            batch.map((o) => o.state),
+            batch.map((o) => o.nextAttemptAt),
+            batch.map((o) => o.r.status ?? null),
+            batch.map((o) => o.at),
+          ],
         );
       });
       // The loop may have gone idle before this retry was written: it learns its due time now.
@@ -108,21 +146,49 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       flushing = (async () => {
         // One macrotask lets concurrent completions join the same batch.
         await new Promise((r) => setImmediate(r));
-        try { await flush(); } finally { flushing = null; }
+        try {
+          await flush();
+        } finally {
+          flushing = null;
+        }
         if (pending.length) scheduleFlush();
-      })().catch((err) => { flushing = null; deps.log.error({ err }, 'webhook outcome flush failed'); });
+      })().catch((err) => {
+        flushing = null;
+        deps.log.error({ err }, 'webhook outcome flush failed');
+      });
     }
   }
 
   async function send(c: Claimed): Promise<void> {
-    const body = buildWebhookBody({ webhook: c.name, webhookId: c.event_id, createdAt: c.created_at, object: c.object, objectId: c.object_id, payload: JSON.parse(c.payload) }, c.secret);
+    const body = buildWebhookBody(
+      {
+        webhook: c.name,
+        webhookId: c.event_id,
+        createdAt: c.created_at,
+        object: c.object,
+        objectId: c.object_id,
+        payload: JSON.parse(c.payload),
+      },
+      c.secret,
+    );
     const t = Math.floor(deps.clock.now().getTime() / 1000);
     const r = await deliverWebhook({
-      url: c.url, body, timeoutMs: opts.timeoutMs, policy: opts.policy,
-      headers: { [SIGNATURE_HEADER]: signatureHeader(body, [c.secret], t), 'Kyclive-Webhook-Id': c.event_id, 'Kyclive-Delivery-Attempt': String(c.attempts) },
+      url: c.url,
+      body,
+      timeoutMs: opts.timeoutMs,
+      policy: opts.policy,
+      headers: {
+        [SIGNATURE_HEADER]: signatureHeader(body, [c.secret], t),
+        'Kyclive-Webhook-Id': c.event_id,
+        'Kyclive-Delivery-Attempt': String(c.attempts),
+      },
     });
     const at = deps.clock.now();
-    const cls = classifyResponse({ status: r.status, networkError: r.networkError || (!r.ok && r.status === undefined && !r.timedOut), timedOut: r.timedOut });
+    const cls = classifyResponse({
+      status: r.status,
+      networkError: r.networkError || (!r.ok && r.status === undefined && !r.timedOut),
+      timedOut: r.timedOut,
+    });
     let state: Outcome['state'] = 'delivered';
     let nextAttemptAt: Date | null = null;
     if (cls !== 'delivered') {
@@ -157,7 +223,12 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
         claimed = rows.length;
         for (const c of rows) {
           inFlight++;
-          send(c).catch((err) => deps.log.error({ err }, 'webhook send failed')).finally(() => { inFlight--; wake(); });
+          send(c)
+            .catch((err) => deps.log.error({ err }, 'webhook send failed'))
+            .finally(() => {
+              inFlight--;
+              wake();
+            });
         }
       }
       // More may be due, or something happened while we were claiming: look again at once.
@@ -181,12 +252,18 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       wake();
       await loopDone;
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
-      while (flushing || pending.length) { if (flushing) await flushing; else await flush(); }
+      while (flushing || pending.length) {
+        if (flushing) await flushing;
+        else await flush();
+      }
     },
     /** Test hook: resolves when nothing is due, in flight or unflushed. */
     async idle(): Promise<void> {
       for (;;) {
-        const due = await deps.db.query<{ n: number }>(`select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)`, [deps.clock.now()]);
+        const due = await deps.db.query<{ n: number }>(
+          `select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)`,
+          [deps.clock.now()],
+        );
         if (due.rows[0].n === 0 && inFlight === 0 && !flushing && pending.length === 0) return;
         wake();
         await new Promise((r) => setTimeout(r, 10));

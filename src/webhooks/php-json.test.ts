@@ -5,11 +5,15 @@ import { phpJsonEncode } from './php-json.ts';
 
 // Contract §5.2 test vector.
 const VECTOR_PAYLOAD = {
-  user_id: '100001', 'kyc-status': 'processed', score: 1, comment: 'Identité vérifiée',
+  user_id: '100001',
+  'kyc-status': 'processed',
+  score: 1,
+  comment: 'Identité vérifiée',
   identity: { 'first-name': 'Hélène', 'last-name': 'Oak', 'birth-date': '1990-10-29' },
   url: 'https://example.test/a/b',
 };
-const VECTOR_CANONICAL = '{"user_id":"100001","kyc-status":"processed","score":1,"comment":"Identit\\u00e9 v\\u00e9rifi\\u00e9e","identity":{"first-name":"H\\u00e9l\\u00e8ne","last-name":"Oak","birth-date":"1990-10-29"},"url":"https:\\/\\/example.test\\/a\\/b"}';
+const VECTOR_CANONICAL =
+  '{"user_id":"100001","kyc-status":"processed","score":1,"comment":"Identit\\u00e9 v\\u00e9rifi\\u00e9e","identity":{"first-name":"H\\u00e9l\\u00e8ne","last-name":"Oak","birth-date":"1990-10-29"},"url":"https:\\/\\/example.test\\/a\\/b"}';
 
 test('matches the contract test vector byte for byte', () => {
   assert.equal(phpJsonEncode(VECTOR_PAYLOAD), VECTOR_CANONICAL);
@@ -30,8 +34,10 @@ test('escapes quotes, backslashes and slashes', () => {
 });
 
 test('is compact, keeps key order, drops undefined members and nulls them in arrays', () => {
-  assert.equal(phpJsonEncode({ b: 1, a: [1, undefined, null], c: undefined, d: { é: true } }),
-    '{"b":1,"a":[1,null,null],"d":{"\\u00e9":true}}');
+  assert.equal(
+    phpJsonEncode({ b: 1, a: [1, undefined, null], c: undefined, d: { é: true } }),
+    '{"b":1,"a":[1,null,null],"d":{"\\u00e9":true}}',
+  );
   assert.equal(phpJsonEncode({}), '{}');
   assert.equal(phpJsonEncode([]), '[]');
 });

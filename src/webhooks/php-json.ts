@@ -19,7 +19,14 @@ export function phpJsonEncode(value: unknown): string {
 }
 
 const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"', '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+  '"': '\\"',
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
 };
 
 // DEL (0x7F) is deliberately absent: PHP leaves it as is.

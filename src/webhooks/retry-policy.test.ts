@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  classifyResponse, MAX_ATTEMPT_WINDOW_MS, MAX_ATTEMPTS, MAX_DELAY_MS, nextAttemptDelayMs, shouldRetry,
+  classifyResponse,
+  MAX_ATTEMPT_WINDOW_MS,
+  MAX_ATTEMPTS,
+  MAX_DELAY_MS,
+  nextAttemptDelayMs,
+  shouldRetry,
 } from './retry-policy.ts';
 
 const HOUR = 3_600_000;
@@ -27,9 +32,18 @@ test('delays grow ×2 from 5 s, with equal jitter, and never exceed the 1 h cap'
       assert.ok(d <= MAX_DELAY_MS);
     }
   }
-  assert.equal(nextAttemptDelayMs(1, () => 0), 2500);
-  assert.equal(nextAttemptDelayMs(1, () => 0.999999), 4999);
-  assert.equal(nextAttemptDelayMs(11, () => 0), 30 * 60_000);
+  assert.equal(
+    nextAttemptDelayMs(1, () => 0),
+    2500,
+  );
+  assert.equal(
+    nextAttemptDelayMs(1, () => 0.999999),
+    4999,
+  );
+  assert.equal(
+    nextAttemptDelayMs(11, () => 0),
+    30 * 60_000,
+  );
   assert.throws(() => nextAttemptDelayMs(0, Math.random), RangeError);
 });
 

@@ -58,9 +58,14 @@ export function nextAttemptDelayMs(attempt: number, random: () => number): numbe
  * try); when this returns true, wait nextAttemptDelayMs(attempt, …) before the next one.
  */
 export function shouldRetry(
-  attempt: number, firstAttemptAt: Date, now: Date, classification: DeliveryClassification,
+  attempt: number,
+  firstAttemptAt: Date,
+  now: Date,
+  classification: DeliveryClassification,
 ): boolean {
-  return classification === 'retry'
-    && attempt < MAX_ATTEMPTS
-    && now.getTime() - firstAttemptAt.getTime() < MAX_ATTEMPT_WINDOW_MS;
+  return (
+    classification === 'retry' &&
+    attempt < MAX_ATTEMPTS &&
+    now.getTime() - firstAttemptAt.getTime() < MAX_ATTEMPT_WINDOW_MS
+  );
 }

@@ -2,19 +2,32 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import {
-  buildWebhookBody, generateTestHeader, signatureHeader, signTreezorPayload, verifySignatureHeader,
-  verifyTreezorSignature, WebhookSignatureError, type WebhookSignatureErrorReason,
+  buildWebhookBody,
+  generateTestHeader,
+  signatureHeader,
+  signTreezorPayload,
+  verifySignatureHeader,
+  verifyTreezorSignature,
+  WebhookSignatureError,
+  type WebhookSignatureErrorReason,
 } from './signing.ts';
 
 const SECRET = 'test_webhook_secret';
 const VECTOR_PAYLOAD = {
-  user_id: '100001', 'kyc-status': 'processed', score: 1, comment: 'Identité vérifiée',
+  user_id: '100001',
+  'kyc-status': 'processed',
+  score: 1,
+  comment: 'Identité vérifiée',
   identity: { 'first-name': 'Hélène', 'last-name': 'Oak', 'birth-date': '1990-10-29' },
   url: 'https://example.test/a/b',
 };
 const EVENT = {
-  webhook: 'kycliveness.update', webhookId: '0b9a6f1e-3c55-4f0e-9d2a-4b8f1f2a9c10',
-  createdAt: new Date(1704987654321), object: 'kycliveness', objectId: '100001', payload: VECTOR_PAYLOAD,
+  webhook: 'kycliveness.update',
+  webhookId: '0b9a6f1e-3c55-4f0e-9d2a-4b8f1f2a9c10',
+  createdAt: new Date(1704987654321),
+  object: 'kycliveness',
+  objectId: '100001',
+  payload: VECTOR_PAYLOAD,
 };
 const T = 1_704_987_654;
 
@@ -34,12 +47,21 @@ test('signTreezorPayload gives the contract test-vector signature', () => {
 test('buildWebhookBody writes the signed canonical text verbatim into valid JSON', () => {
   const body = buildWebhookBody(EVENT, SECRET);
   const parsed = JSON.parse(body);
-  assert.deepEqual(Object.keys(parsed), ['webhook', 'webhook_id', 'webhook_created_at', 'object', 'object_id',
-    'object_payload', 'object_payload_signature']);
+  assert.deepEqual(Object.keys(parsed), [
+    'webhook',
+    'webhook_id',
+    'webhook_created_at',
+    'object',
+    'object_id',
+    'object_payload',
+    'object_payload_signature',
+  ]);
   assert.equal(parsed.webhook_created_at, '17049876543210');
   assert.deepEqual(parsed.object_payload, VECTOR_PAYLOAD);
   assert.equal(parsed.object_payload_signature, '7PlHF0eppNwbEvWjCTVx1wecv1ZKjle2bVff1T3sbUA=');
-  assert.ok(body.includes('"object_payload":{"user_id":"100001","kyc-status":"processed","score":1,"comment":"Identit\\u00e9'));
+  assert.ok(
+    body.includes('"object_payload":{"user_id":"100001","kyc-status":"processed","score":1,"comment":"Identit\\u00e9'),
+  );
   assert.match(body, /^[\x20-\x7e]+$/, 'body is pure ASCII');
 });
 
@@ -108,14 +130,18 @@ test('rejects: timestamp_outside_tolerance, in the past and in the future', () =
   const header = generateTestHeader('{}', SECRET, T);
   rejects('timestamp_outside_tolerance', () => verifySignatureHeader('{}', header, SECRET, { now: T + 301 }));
   rejects('timestamp_outside_tolerance', () => verifySignatureHeader('{}', header, SECRET, { now: T - 301 }));
-  rejects('timestamp_outside_tolerance',
-    () => verifySignatureHeader('{}', header, SECRET, { now: T + 11, toleranceSeconds: 10 }));
+  rejects('timestamp_outside_tolerance', () =>
+    verifySignatureHeader('{}', header, SECRET, { now: T + 11, toleranceSeconds: 10 }),
+  );
 });
 
 test('rejects: payload_not_raw when given a parsed object', () => {
   const header = generateTestHeader('{}', SECRET, T);
-  rejects('payload_not_raw', () => verifySignatureHeader({} as unknown as string, header, SECRET, { now: T }),
-    /raw request body/);
+  rejects(
+    'payload_not_raw',
+    () => verifySignatureHeader({} as unknown as string, header, SECRET, { now: T }),
+    /raw request body/,
+  );
 });
 
 test('a tolerance of 0 or less is refused rather than meaning "off"', () => {

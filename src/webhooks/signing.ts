@@ -15,7 +15,11 @@ export const SIGNATURE_HEADER = 'Kyclive-Signature';
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export type WebhookSignatureErrorReason =
-  | 'missing_header' | 'bad_format' | 'no_match' | 'timestamp_outside_tolerance' | 'payload_not_raw';
+  | 'missing_header'
+  | 'bad_format'
+  | 'no_match'
+  | 'timestamp_outside_tolerance'
+  | 'payload_not_raw';
 
 export class WebhookSignatureError extends Error {
   readonly reason: WebhookSignatureErrorReason;
@@ -61,14 +65,23 @@ export function buildWebhookBody(event: WebhookEvent, secret: string): string {
   const signature = createHmac('sha256', secret).update(canonical).digest('base64');
   // "Unix epoch in the form 10^-4 seconds" (D-wh): milliseconds × 10, as an integer string.
   const createdAt = String(event.createdAt.getTime() * 10);
-  return '{"webhook":' + phpJsonEncode(event.webhook)
-    + ',"webhook_id":' + phpJsonEncode(event.webhookId)
-    + ',"webhook_created_at":' + phpJsonEncode(createdAt)
-    + ',"object":' + phpJsonEncode(event.object)
-    + ',"object_id":' + phpJsonEncode(event.objectId)
-    + ',"object_payload":' + canonical
-    + ',"object_payload_signature":' + phpJsonEncode(signature)
-    + '}';
+  return (
+    '{"webhook":' +
+    phpJsonEncode(event.webhook) +
+    ',"webhook_id":' +
+    phpJsonEncode(event.webhookId) +
+    ',"webhook_created_at":' +
+    phpJsonEncode(createdAt) +
+    ',"object":' +
+    phpJsonEncode(event.object) +
+    ',"object_id":' +
+    phpJsonEncode(event.objectId) +
+    ',"object_payload":' +
+    canonical +
+    ',"object_payload_signature":' +
+    phpJsonEncode(signature) +
+    '}'
+  );
 }
 
 function hmacHex(secret: string, t: number | string, rawBody: string | Uint8Array): string {
@@ -100,7 +113,10 @@ export interface VerifyOptions {
  * (parsing then JSON.stringify) changes them.
  */
 export function verifySignatureHeader(
-  rawBody: string | Uint8Array, header: string | undefined, secret: string, opts: VerifyOptions = {},
+  rawBody: string | Uint8Array,
+  header: string | undefined,
+  secret: string,
+  opts: VerifyOptions = {},
 ): void {
   const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   // A zero tolerance meaning "no check" is the trap Stripe documents in its TODO(MAJOR); we refuse it.
@@ -108,10 +124,12 @@ export function verifySignatureHeader(
     throw new RangeError('toleranceSeconds must be a positive number of seconds');
   }
   if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
-    throw new WebhookSignatureError('payload_not_raw',
-      'Webhook payload must be the raw request body as a string or Buffer/Uint8Array. It was given as a parsed '
-      + `${rawBody === null ? 'null' : typeof rawBody} instead; signature verification needs the exact bytes `
-      + 'that were signed, so read the body without a JSON parser (e.g. express.raw({ type: "*/*" })).');
+    throw new WebhookSignatureError(
+      'payload_not_raw',
+      'Webhook payload must be the raw request body as a string or Buffer/Uint8Array. It was given as a parsed ' +
+        `${rawBody === null ? 'null' : typeof rawBody} instead; signature verification needs the exact bytes ` +
+        'that were signed, so read the body without a JSON parser (e.g. express.raw({ type: "*/*" })).',
+    );
   }
   if (typeof header !== 'string' || header.trim() === '') {
     throw new WebhookSignatureError('missing_header', `No ${SIGNATURE_HEADER} header was provided.`);
@@ -128,9 +146,11 @@ export function verifySignatureHeader(
     else if (key === 'v1') signatures.push(value);
   }
   if (t === undefined || !/^\d{1,15}$/.test(t) || signatures.length === 0) {
-    throw new WebhookSignatureError('bad_format',
-      `Unable to extract a timestamp and v1 signatures from the ${SIGNATURE_HEADER} header `
-      + '(expected "t=<unix seconds>,v1=<hex>").');
+    throw new WebhookSignatureError(
+      'bad_format',
+      `Unable to extract a timestamp and v1 signatures from the ${SIGNATURE_HEADER} header ` +
+        '(expected "t=<unix seconds>,v1=<hex>").',
+    );
   }
 
   const expected = Buffer.from(hmacHex(secret, t, rawBody), 'hex');
@@ -144,16 +164,21 @@ export function verifySignatureHeader(
     const whitespace = /\s/.test(secret)
       ? ' The secret contains whitespace, which often means a stray newline or space in its configured value.'
       : '';
-    throw new WebhookSignatureError('no_match',
-      'No signature in the header matches the expected signature for this payload. Are you passing the raw '
-      + 'request body you received, and the secret of this webhook subscription?' + whitespace);
+    throw new WebhookSignatureError(
+      'no_match',
+      'No signature in the header matches the expected signature for this payload. Are you passing the raw ' +
+        'request body you received, and the secret of this webhook subscription?' +
+        whitespace,
+    );
   }
 
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - Number(t)) > tolerance) {
-    throw new WebhookSignatureError('timestamp_outside_tolerance',
-      `Timestamp ${t} is more than ${tolerance} s away from now (${now}); the request may be a replay, `
-      + 'or one of the clocks is wrong.');
+    throw new WebhookSignatureError(
+      'timestamp_outside_tolerance',
+      `Timestamp ${t} is more than ${tolerance} s away from now (${now}); the request may be a replay, ` +
+        'or one of the clocks is wrong.',
+    );
   }
 }
 
@@ -163,17 +188,24 @@ export function verifySignatureHeader(
  * from real Treezor (which may not be byte-canonical) and from kyclive both verify.
  */
 export function verifyTreezorSignature(
-  body: string | Uint8Array, secret: string,
+  body: string | Uint8Array,
+  secret: string,
 ): { ok: boolean; envelope: TreezorEnvelope | null } {
-  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const text =
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let envelope: TreezorEnvelope;
   try {
     envelope = JSON.parse(text);
   } catch {
     return { ok: false, envelope: null };
   }
-  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)
-    || !('object_payload' in envelope) || typeof envelope.object_payload_signature !== 'string') {
+  if (
+    envelope === null ||
+    typeof envelope !== 'object' ||
+    Array.isArray(envelope) ||
+    !('object_payload' in envelope) ||
+    typeof envelope.object_payload_signature !== 'string'
+  ) {
     return { ok: false, envelope: null };
   }
   const given = Buffer.from(envelope.object_payload_signature, 'base64');

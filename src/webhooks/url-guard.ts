@@ -29,7 +29,9 @@ export const resolveAll: Resolver = async (host) =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export async function assertWebhookUrl(
-  url: string, policy: WebhookUrlPolicy, resolve: Resolver = resolveAll,
+  url: string,
+  policy: WebhookUrlPolicy,
+  resolve: Resolver = resolveAll,
 ): Promise<{ url: URL; addresses: string[] }> {
   let parsed: URL;
   try {
@@ -58,9 +60,8 @@ export async function assertWebhookUrl(
 
   for (const address of addresses) {
     const cls = classifyAddress(address);
-    const allowed = cls === 'public'
-      || (cls === 'private' && policy.allowPrivate)
-      || (cls === 'loopback' && policy.allowLoopback);
+    const allowed =
+      cls === 'public' || (cls === 'private' && policy.allowPrivate) || (cls === 'loopback' && policy.allowLoopback);
     if (!allowed) throw refuse('forbidden_address', `url host resolves to ${address}, a ${cls} address`);
   }
   if (isHttp && !policy.allowHttp && !addresses.every((a) => classifyAddress(a) === 'loopback')) {

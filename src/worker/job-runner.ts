@@ -20,7 +20,13 @@ export interface JobHandler<K extends JobKind> {
 
 export type JobHandlers = { [K in JobKind]: JobHandler<K> };
 
-interface JobRow { id: number; kind: string; payload: unknown; attempts: number; max_attempts: number }
+interface JobRow {
+  id: number;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+}
 
 export function retryDelayMs(attempts: number): number {
   return Math.min(5 * 60_000, 2_000 * 2 ** Math.max(0, attempts - 1));
@@ -46,11 +52,21 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
   const controllers = new Set<AbortController>();
   let loopDone: Promise<void> = Promise.resolve();
   const waiter = createIdleWaiter({
-    pollMs: opts.pollIntervalMs, capMs: opts.idleCapMs, now: () => deps.clock.now(),
+    pollMs: opts.pollIntervalMs,
+    capMs: opts.idleCapMs,
+    now: () => deps.clock.now(),
     // the earliest queued job or job lease
-    nextDue: async () => (await deps.db.prepared<{ at: Date | null }>('next_job_due',
-      `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`, [])).rows[0]?.at ?? null,
-    onError: (err) => { if (running) deps.log.error({ err }, 'job due time failed'); },
+    nextDue: async () =>
+      (
+        await deps.db.prepared<{ at: Date | null }>(
+          'next_job_due',
+          `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`,
+          [],
+        )
+      ).rows[0]?.at ?? null,
+    onError: (err) => {
+      if (running) deps.log.error({ err }, 'job due time failed');
+    },
   });
   const wake = () => waiter.wake();
 
@@ -70,11 +86,19 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
   async function execute(job: JobRow): Promise<void> {
     const ac = new AbortController();
     controllers.add(ac);
-    const heartbeat = setInterval(() => {
-      const now = deps.clock.now();
-      deps.db.query(`update jobs set locked_until = $2 where id = $1 and locked_by = $3 and state = 'running'`, [job.id, new Date(now.getTime() + opts.leaseSeconds * 1000), workerId])
-        .catch((err) => deps.log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
-    }, Math.max(1000, (opts.leaseSeconds * 1000) / 3));
+    const heartbeat = setInterval(
+      () => {
+        const now = deps.clock.now();
+        deps.db
+          .query(`update jobs set locked_until = $2 where id = $1 and locked_by = $3 and state = 'running'`, [
+            job.id,
+            new Date(now.getTime() + opts.leaseSeconds * 1000),
+            workerId,
+          ])
+          .catch((err) => deps.log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
+      },
+      Math.max(1000, (opts.leaseSeconds * 1000) / 3),
+    );
     heartbeat.unref();
     try {
       const { kind, payload } = parseJobPayload(job.kind, job.payload);
@@ -84,12 +108,17 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
       try {
         await Promise.race([
           handler.run(payload, ac.signal),
-          new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true })),
+          new Promise((_, reject) =>
+            ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true }),
+          ),
         ]);
       } finally {
         clearTimeout(timer);
       }
-      await deps.db.query(`update jobs set state = 'done', locked_until = null, updated_at = $2, last_error = null where id = $1`, [job.id, deps.clock.now()]);
+      await deps.db.query(
+        `update jobs set state = 'done', locked_until = null, updated_at = $2, last_error = null where id = $1`,
+        [job.id, deps.clock.now()],
+      );
       deps.log.info({ jobId: job.id, kind: job.kind, attempts: job.attempts }, 'job done');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -97,7 +126,13 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
       const now = deps.clock.now();
       await deps.db.query(
         `update jobs set state = $2, run_at = $3, locked_until = null, last_error = $4, updated_at = $5 where id = $1`,
-        [job.id, final ? 'failed' : 'queued', new Date(now.getTime() + retryDelayMs(job.attempts)), message.slice(0, 500), now],
+        [
+          job.id,
+          final ? 'failed' : 'queued',
+          new Date(now.getTime() + retryDelayMs(job.attempts)),
+          message.slice(0, 500),
+          now,
+        ],
       );
       deps.log.error({ err, jobId: job.id, kind: job.kind, attempts: job.attempts, final }, 'job failed');
       if (final) {
@@ -123,10 +158,15 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
         try {
           job = await claim();
           drained = !job;
-        } catch (err) { if (running) deps.log.error({ err }, 'job claim failed'); }
+        } catch (err) {
+          if (running) deps.log.error({ err }, 'job claim failed');
+        }
         if (job) {
           active++;
-          execute(job).finally(() => { active--; wake(); });
+          execute(job).finally(() => {
+            active--;
+            wake();
+          });
           continue;
         }
       }
@@ -138,13 +178,20 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
 
   return {
     wake,
-    start() { if (!running) { running = true; loopDone = loop(); } },
+    start() {
+      if (!running) {
+        running = true;
+        loopDone = loop();
+      }
+    },
     /** Stops claiming and waits for running jobs (graceful shutdown); `abortAfterMs` then aborts them. */
     async stop(abortAfterMs = 30_000): Promise<void> {
       running = false;
       wake();
       await loopDone;
-      const t = setTimeout(() => { for (const c of controllers) c.abort(new Error('shutting down')); }, abortAfterMs);
+      const t = setTimeout(() => {
+        for (const c of controllers) c.abort(new Error('shutting down'));
+      }, abortAfterMs);
       t.unref();
       while (active > 0) await new Promise((r) => setTimeout(r, 20));
       clearTimeout(t);
@@ -152,7 +199,10 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
     /** Test hook: resolves when this runner has nothing to do now (jobs leased by others are not waited for). */
     async idle(): Promise<void> {
       for (;;) {
-        const r = await deps.db.query<{ n: number }>(`select count(*)::int as n from jobs where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)`, [deps.clock.now()]);
+        const r = await deps.db.query<{ n: number }>(
+          `select count(*)::int as n from jobs where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)`,
+          [deps.clock.now()],
+        );
         if (r.rows[0].n === 0 && active === 0) return;
         wake();
         await new Promise((res) => setTimeout(res, 10));

@@ -23,7 +23,10 @@ function assertError(r: { status: number; json: any }, status: number, code?: st
 }
 
 async function mediaCount(verificationId: string) {
-  const r = await server.runtime.deps.db.query<{ n: string }>('select count(*) as n from capture_media where verification_id = $1', [verificationId]);
+  const r = await server.runtime.deps.db.query<{ n: string }>(
+    'select count(*) as n from capture_media where verification_id = $1',
+    [verificationId],
+  );
   return Number(r.rows[0].n);
 }
 
@@ -35,7 +38,10 @@ for (const backend of await testDatabases()) {
       drop = opened.drop;
       server = await startTestServer(opened.db);
     });
-    after(async () => { await server?.close(); await drop?.(); });
+    after(async () => {
+      await server?.close();
+      await drop?.();
+    });
 
     describe('identification page and app assets', () => {
       test('serves the app shell with a strict CSP, and the bundle gzip-compressed', async () => {
@@ -56,7 +62,9 @@ for (const backend of await testDatabases()) {
         assert.match(css.headers.get('content-type') ?? '', /text\/css/);
         const human = await fetch(`${server.baseUrl}/identification/assets/human/models/blazeface.json`);
         assert.equal(human.status, 200);
-        const lib = await fetch(`${server.baseUrl}/identification/assets/human/human.esm.js`, { headers: { 'accept-encoding': 'gzip' } });
+        const lib = await fetch(`${server.baseUrl}/identification/assets/human/human.esm.js`, {
+          headers: { 'accept-encoding': 'gzip' },
+        });
         assert.equal(lib.status, 200);
         assert.equal(lib.headers.get('content-encoding'), 'gzip');
         assert.match(lib.headers.get('content-type') ?? '', /javascript/);
@@ -69,7 +77,9 @@ for (const backend of await testDatabases()) {
         const { webAssets } = await import('../../src/web/build.ts');
         const a = await webAssets();
         const size = a['app.js'].gzip.length + a['style.css'].gzip.length;
-        console.log(`capture app bundle: app.js ${a['app.js'].body.length} B (${a['app.js'].gzip.length} B gzip), style.css ${a['style.css'].body.length} B (${a['style.css'].gzip.length} B gzip)`);
+        console.log(
+          `capture app bundle: app.js ${a['app.js'].body.length} B (${a['app.js'].gzip.length} B gzip), style.css ${a['style.css'].body.length} B (${a['style.css'].gzip.length} B gzip)`,
+        );
         assert.ok(size < 40_000, `bundle is ${size} bytes gzip`);
         assert.equal(gunzipSync(a['app.js'].gzip).length, a['app.js'].body.length);
         // The app carries no reason catalogue, so it cannot show an AML-sensitive reason.
@@ -87,8 +97,20 @@ for (const backend of await testDatabases()) {
         const old = await fetch(v.identificationUrl);
         assert.equal(old.status, 410);
         assert.match(await old.text(), /replaced[\s\S]*remplacé/);
-        assertError(await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, { body: { step: 'face', contentType: 'video/webm', size: 100 } }), 410, 'identification_gone');
-        assertError(await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, { raw: 'x', headers: { 'content-type': 'application/octet-stream' } }), 410);
+        assertError(
+          await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, {
+            body: { step: 'face', contentType: 'video/webm', size: 100 },
+          }),
+          410,
+          'identification_gone',
+        );
+        assertError(
+          await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, {
+            raw: 'x',
+            headers: { 'content-type': 'application/octet-stream' },
+          }),
+          410,
+        );
         assertError(await call(server.baseUrl, 'POST', `${S(v.token)}/handoff`), 410);
 
         const e = await startVerification(server);
@@ -97,7 +119,13 @@ for (const backend of await testDatabases()) {
           const page = await fetch(e.identificationUrl);
           assert.equal(page.status, 410);
           assert.match(await page.text(), /expired/);
-          assertError(await call(server.baseUrl, 'PUT', `${S(e.token)}/media/face`, { raw: fakeWebm(64), headers: { 'content-type': 'video/webm' } }), 410);
+          assertError(
+            await call(server.baseUrl, 'PUT', `${S(e.token)}/media/face`, {
+              raw: fakeWebm(64),
+              headers: { 'content-type': 'video/webm' },
+            }),
+            410,
+          );
         } finally {
           server.clock.advance(-8 * 24 * 3600 * 1000);
         }
@@ -108,12 +136,18 @@ for (const backend of await testDatabases()) {
       test('chunks at increasing offsets assemble one capture_media row; a wrong offset says where to resume', async () => {
         const v = await startVerification(server);
         const body = fakeWebm(300_000);
-        const start = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, { body: { step: 'document_front', contentType: 'video/webm;codecs=vp8', size: body.length } });
+        const start = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, {
+          body: { step: 'document_front', contentType: 'video/webm;codecs=vp8', size: body.length },
+        });
         assert.equal(start.status, 201, start.text);
         assert.equal(start.json.offset, 0);
         assert.equal(start.json.complete, false);
         const id = start.json.uploadId;
-        const patch = (off: number, bytes: Buffer) => call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${id}`, { raw: bytes, headers: { 'upload-offset': String(off), 'content-type': 'application/offset+octet-stream' } });
+        const patch = (off: number, bytes: Buffer) =>
+          call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${id}`, {
+            raw: bytes,
+            headers: { 'upload-offset': String(off), 'content-type': 'application/offset+octet-stream' },
+          });
 
         const a = await patch(0, body.subarray(0, 100_000));
         assert.equal(a.status, 200, a.text);
@@ -132,7 +166,9 @@ for (const backend of await testDatabases()) {
         assert.equal(c.json.media.bytes, body.length);
         assert.equal(c.json.media.step, 'document_front');
         assert.equal(await mediaCount(v.identificationId), 1);
-        const chunks = await server.runtime.deps.db.query('select 1 from capture_upload_chunks where upload_id = $1', [id]);
+        const chunks = await server.runtime.deps.db.query('select 1 from capture_upload_chunks where upload_id = $1', [
+          id,
+        ]);
         assert.equal(chunks.rowCount, 0, 'chunk blobs are removed once assembled');
         assertError(await patch(body.length, Buffer.alloc(0)), 409);
       });
@@ -150,13 +186,25 @@ for (const backend of await testDatabases()) {
         assertError(await up({ step: 'face', contentType: 'video/webm', size: 10 ** 12 }), 413);
         assertError(await up({ step: 'face', contentType: 'video/webm', size: 10, extra: 1 }), 400);
         assertError(await up([1, 2]), 400);
-        assertError(await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, { raw: '{nope', headers: { 'content-type': 'application/json' } }), 400);
-        const none = await server.runtime.deps.db.query('select 1 from capture_uploads where verification_id = $1', [v.identificationId]);
+        assertError(
+          await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, {
+            raw: '{nope',
+            headers: { 'content-type': 'application/json' },
+          }),
+          400,
+        );
+        const none = await server.runtime.deps.db.query('select 1 from capture_uploads where verification_id = $1', [
+          v.identificationId,
+        ]);
         assert.equal(none.rowCount, 0);
 
         const s = await up({ step: 'face', contentType: 'video/webm', size: 1000 });
         const id = s.json.uploadId;
-        const patch = (headers: Record<string, string>, raw: Buffer | string, uid = id) => call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${uid}`, { raw, headers: { 'content-type': 'application/offset+octet-stream', ...headers } });
+        const patch = (headers: Record<string, string>, raw: Buffer | string, uid = id) =>
+          call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${uid}`, {
+            raw,
+            headers: { 'content-type': 'application/offset+octet-stream', ...headers },
+          });
         assertError(await patch({}, fakeWebm(10)), 400, 'missing_parameter');
         assertError(await patch({ 'upload-offset': '-1' }, fakeWebm(10)), 400);
         assertError(await patch({ 'upload-offset': 'abc' }, fakeWebm(10)), 400);
@@ -180,15 +228,40 @@ for (const backend of await testDatabases()) {
 
       test('aborting drops the chunks of unfinished uploads', async () => {
         const v = await startVerification(server);
-        const s = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, { body: { step: 'face', contentType: 'video/webm', size: 10_000 } });
-        await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, { raw: fakeWebm(4000), headers: { 'upload-offset': '0' } });
-        const key = (await server.runtime.deps.db.query<{ blob_key: string }>('select blob_key from capture_upload_chunks where upload_id = $1', [s.json.uploadId])).rows[0].blob_key;
+        const s = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, {
+          body: { step: 'face', contentType: 'video/webm', size: 10_000 },
+        });
+        await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, {
+          raw: fakeWebm(4000),
+          headers: { 'upload-offset': '0' },
+        });
+        const key = (
+          await server.runtime.deps.db.query<{ blob_key: string }>(
+            'select blob_key from capture_upload_chunks where upload_id = $1',
+            [s.json.uploadId],
+          )
+        ).rows[0].blob_key;
         assert.equal(await server.runtime.deps.blobs.exists(key), true);
-        const ab = await call(server.baseUrl, 'POST', `${S(v.token)}/abort`, { body: { returnReason: 'focus-lost', errorType: 'none' } });
+        const ab = await call(server.baseUrl, 'POST', `${S(v.token)}/abort`, {
+          body: { returnReason: 'focus-lost', errorType: 'none' },
+        });
         assert.equal(ab.status, 200);
-        assert.equal((await server.runtime.deps.db.query('select 1 from capture_upload_chunks where upload_id = $1', [s.json.uploadId])).rowCount, 0);
+        assert.equal(
+          (
+            await server.runtime.deps.db.query('select 1 from capture_upload_chunks where upload_id = $1', [
+              s.json.uploadId,
+            ])
+          ).rowCount,
+          0,
+        );
         assert.equal(await server.runtime.deps.blobs.exists(key), false);
-        assertError(await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, { raw: fakeWebm(10), headers: { 'upload-offset': '4000' } }), 409);
+        assertError(
+          await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, {
+            raw: fakeWebm(10),
+            headers: { 'upload-offset': '4000' },
+          }),
+          409,
+        );
       });
 
       test('complete after chunked uploads moves the verification to processing with kycliveness.create', async () => {
@@ -196,14 +269,28 @@ for (const backend of await testDatabases()) {
         try {
           const tenant = await newTenant(server);
           await tenant.sdk.createWebhookSubscription(rec.url);
-          const v = await startVerification(server, { tenant, redirectUrl: 'https://integrator.example/back?from=kyc' });
+          const v = await startVerification(server, {
+            tenant,
+            redirectUrl: 'https://integrator.example/back?from=kyc',
+          });
           for (const step of ['document_front', 'document_back', 'face']) {
             const body = fakeWebm(5000);
-            const s = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, { body: { step, contentType: 'video/webm', size: body.length } });
-            const p = await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, { raw: body, headers: { 'upload-offset': '0' } });
+            const s = await call(server.baseUrl, 'POST', `${S(v.token)}/uploads`, {
+              body: { step, contentType: 'video/webm', size: body.length },
+            });
+            const p = await call(server.baseUrl, 'PATCH', `${S(v.token)}/uploads/${s.json.uploadId}`, {
+              raw: body,
+              headers: { 'upload-offset': '0' },
+            });
             assert.equal(p.json.complete, true);
           }
-          const done = await call(server.baseUrl, 'POST', `${S(v.token)}/complete`, { body: { documentType: 'id_card', documentCountry: 'FR', metadata: { webdriver: false, uploadRetries: 2, droppedFrames: 0 } } });
+          const done = await call(server.baseUrl, 'POST', `${S(v.token)}/complete`, {
+            body: {
+              documentType: 'id_card',
+              documentCountry: 'FR',
+              metadata: { webdriver: false, uploadRetries: 2, droppedFrames: 0 },
+            },
+          });
           assert.equal(done.status, 200, done.text);
           const u = new URL(done.json.redirectUrl);
           assert.equal(u.searchParams.get('from'), 'kyc');
@@ -222,10 +309,19 @@ for (const backend of await testDatabases()) {
     describe('connection probe', () => {
       test('counts the bytes of an open session and refuses oversize probes', async () => {
         const v = await startVerification(server);
-        const ok = await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, { raw: Buffer.alloc(256 * 1024), headers: { 'content-type': 'application/octet-stream' } });
+        const ok = await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, {
+          raw: Buffer.alloc(256 * 1024),
+          headers: { 'content-type': 'application/octet-stream' },
+        });
         assert.equal(ok.status, 200);
         assert.equal(ok.json.bytes, 256 * 1024);
-        assertError(await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, { raw: Buffer.alloc(1024 * 1024 + 1), headers: { 'content-type': 'application/octet-stream' } }), 413);
+        assertError(
+          await call(server.baseUrl, 'POST', `${S(v.token)}/probe`, {
+            raw: Buffer.alloc(1024 * 1024 + 1),
+            headers: { 'content-type': 'application/octet-stream' },
+          }),
+          413,
+        );
         assertError(await call(server.baseUrl, 'POST', `${S('y'.repeat(43))}/probe`, { raw: 'x' }), 404);
       });
     });
@@ -259,9 +355,14 @@ for (const backend of await testDatabases()) {
         const desk = await call(server.baseUrl, 'GET', `${S(v.token)}/progress`);
         assert.deepEqual(desk.json, { state: 'initiated', handoff: 'claimed', uploadedSteps: [], redirectUrl: null });
 
-        await call(server.baseUrl, 'PUT', `${S(phoneToken)}/media/face`, { raw: fakeWebm(100), headers: { 'content-type': 'video/webm' } });
+        await call(server.baseUrl, 'PUT', `${S(phoneToken)}/media/face`, {
+          raw: fakeWebm(100),
+          headers: { 'content-type': 'video/webm' },
+        });
         assert.deepEqual((await call(server.baseUrl, 'GET', S(v.token))).json.uploadedSteps, ['face']);
-        const ab = await call(server.baseUrl, 'POST', `${S(phoneToken)}/abort`, { body: { returnReason: 'refusal', errorType: 'none' } });
+        const ab = await call(server.baseUrl, 'POST', `${S(phoneToken)}/abort`, {
+          body: { returnReason: 'refusal', errorType: 'none' },
+        });
         assert.equal(ab.status, 200);
         const fin = await call(server.baseUrl, 'GET', S(v.token));
         assert.equal(fin.json.state, 'aborted');
@@ -290,7 +391,10 @@ for (const backend of await testDatabases()) {
         } finally {
           server.clock.advance(-11 * 60 * 1000);
         }
-        assert.equal((await fetch(`${server.baseUrl}/identification/h/${'z'.repeat(43)}`, { redirect: 'manual' })).status, 404);
+        assert.equal(
+          (await fetch(`${server.baseUrl}/identification/h/${'z'.repeat(43)}`, { redirect: 'manual' })).status,
+          404,
+        );
         assert.equal((await fetch(`${server.baseUrl}/identification/h/short`, { redirect: 'manual' })).status, 404);
       });
     });
@@ -302,8 +406,19 @@ for (const backend of await testDatabases()) {
         const initial = await call(server.baseUrl, 'GET', '/settings/branding', { token });
         assert.equal(initial.status, 200);
         assert.equal(initial.json.primaryColor, null);
-        const logo = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
-        const put = await call(server.baseUrl, 'PUT', '/settings/branding', { token, body: { name: 'Banque Exemple', primaryColor: '#0A7A3B', backgroundColor: '#fffdf5', textColor: '#1b1b1b', logoUrl: logo, defaultRedirectUrl: 'https://bank.example/kyc/return' } });
+        const logo =
+          'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+        const put = await call(server.baseUrl, 'PUT', '/settings/branding', {
+          token,
+          body: {
+            name: 'Banque Exemple',
+            primaryColor: '#0A7A3B',
+            backgroundColor: '#fffdf5',
+            textColor: '#1b1b1b',
+            logoUrl: logo,
+            defaultRedirectUrl: 'https://bank.example/kyc/return',
+          },
+        });
         assert.equal(put.status, 200, put.text);
         assert.equal(put.json.primaryColor, '#0a7a3b');
         const v = await startVerification(server, { tenant });
@@ -312,7 +427,9 @@ for (const backend of await testDatabases()) {
         assert.equal(s.json.branding.primaryColor, '#0a7a3b');
         assert.equal(s.json.branding.logoUrl, logo);
         assert.equal(s.json.branding.defaultRedirectUrl, undefined);
-        const ab = await call(server.baseUrl, 'POST', `${S(v.token)}/abort`, { body: { returnReason: 'verify_later', errorType: 'none' } });
+        const ab = await call(server.baseUrl, 'POST', `${S(v.token)}/abort`, {
+          body: { returnReason: 'verify_later', errorType: 'none' },
+        });
         assert.ok(ab.json.redirectUrl.startsWith('https://bank.example/kyc/return?'));
         // Partial update keeps the rest; null clears.
         const p2 = await call(server.baseUrl, 'PUT', '/settings/branding', { token, body: { logoUrl: null } });
@@ -323,7 +440,10 @@ for (const backend of await testDatabases()) {
       test('every bad field is refused and changes nothing; other scopes cannot touch it', async () => {
         const tenant = await newTenant(server);
         const token = await server.token(tenant.creds);
-        await call(server.baseUrl, 'PUT', '/settings/branding', { token, body: { name: 'Kept', primaryColor: '#123456' } });
+        await call(server.baseUrl, 'PUT', '/settings/branding', {
+          token,
+          body: { name: 'Kept', primaryColor: '#123456' },
+        });
         const bad: [unknown, number, string?][] = [
           [{ primaryColor: 'red' }, 400, 'primaryColor'],
           [{ primaryColor: '#12345' }, 400, 'primaryColor'],

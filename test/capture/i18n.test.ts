@@ -10,10 +10,15 @@ test('every English string of the capture app has a French translation with the 
     assert.ok(fr, `missing French for ${key}`);
     assert.deepEqual(vars(fr), vars(en), `placeholders of ${key}`);
   }
-  assert.deepEqual(Object.keys(STRINGS.fr).filter((k) => !(k in STRINGS.en)), [], 'French keys without English');
+  assert.deepEqual(
+    Object.keys(STRINGS.fr).filter((k) => !(k in STRINGS.en)),
+    [],
+    'French keys without English',
+  );
 });
 
 test('no string of the app names a refusal reason (AML-sensitive reasons are never shown)', () => {
   const all = JSON.stringify(STRINGS).toLowerCase();
-  for (const word of ['fraud', 'counterfeit', 'stolen', 'fraude', 'contrefa', 'volé', 'rightful owner']) assert.ok(!all.includes(word), word);
+  for (const word of ['fraud', 'counterfeit', 'stolen', 'fraude', 'contrefa', 'volé', 'rightful owner'])
+    assert.ok(!all.includes(word), word);
 });

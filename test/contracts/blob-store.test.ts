@@ -71,11 +71,13 @@ function failingStream(before: number): Readable {
   );
 }
 
-const kycCode = (code: KycErrorCode) => (e: unknown): boolean => {
-  assert.ok(isKycError(e), `expected a KycError(${code}), got ${String(e)}`);
-  assert.equal(e.code, code);
-  return true;
-};
+const kycCode =
+  (code: KycErrorCode) =>
+  (e: unknown): boolean => {
+    assert.ok(isKycError(e), `expected a KycError(${code}), got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  };
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -90,7 +92,11 @@ async function listFiles(dir: string): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // the contract
 
-function blobStoreContract(name: string, setup: () => Promise<BlobStoreFixture>, opts: { encrypted?: boolean } = {}): void {
+function blobStoreContract(
+  name: string,
+  setup: () => Promise<BlobStoreFixture>,
+  opts: { encrypted?: boolean } = {},
+): void {
   describe(name, () => {
     let f: BlobStoreFixture;
     let n = 0;
@@ -109,7 +115,9 @@ function blobStoreContract(name: string, setup: () => Promise<BlobStoreFixture>,
     it('round-trips a multi-MB Readable arriving in irregular chunks', async () => {
       const key = k('face.webm');
       const data = randomBytes(12 * MiB + 12345);
-      assert.deepEqual(await f.store.put(key, chunked(data), { contentType: 'video/webm', maxBytes: 50 * MiB }), { bytes: data.length });
+      assert.deepEqual(await f.store.put(key, chunked(data), { contentType: 'video/webm', maxBytes: 50 * MiB }), {
+        bytes: data.length,
+      });
       assert.equal(sha(await getAll(f.store, key)), sha(data));
     });
 
@@ -181,9 +189,15 @@ function blobStoreContract(name: string, setup: () => Promise<BlobStoreFixture>,
       const small = k('too-big-small');
       const large = k('too-big-large');
       const filesBefore = await f.files?.();
-      await assert.rejects(f.store.put(small, chunked(randomBytes(5000), 700), { maxBytes: 4999 }), kycCode('payload_too_large'));
+      await assert.rejects(
+        f.store.put(small, chunked(randomBytes(5000), 700), { maxBytes: 4999 }),
+        kycCode('payload_too_large'),
+      );
       // Past the first S3 part, so a multipart upload is under way when the limit trips.
-      await assert.rejects(f.store.put(large, chunked(randomBytes(12 * MiB)), { maxBytes: 7 * MiB }), kycCode('payload_too_large'));
+      await assert.rejects(
+        f.store.put(large, chunked(randomBytes(12 * MiB)), { maxBytes: 7 * MiB }),
+        kycCode('payload_too_large'),
+      );
       assert.equal(await f.store.exists(small), false);
       assert.equal(await f.store.exists(large), false);
       await assert.rejects(f.store.get(large), kycCode('not_found'));
@@ -194,7 +208,10 @@ function blobStoreContract(name: string, setup: () => Promise<BlobStoreFixture>,
       const key = k('keep');
       const original = Buffer.from('original');
       await f.store.put(key, original);
-      await assert.rejects(f.store.put(key, chunked(randomBytes(6 * MiB)), { maxBytes: MiB }), kycCode('payload_too_large'));
+      await assert.rejects(
+        f.store.put(key, chunked(randomBytes(6 * MiB)), { maxBytes: MiB }),
+        kycCode('payload_too_large'),
+      );
       assert.ok((await getAll(f.store, key)).equals(original));
     });
 
@@ -208,79 +225,117 @@ function blobStoreContract(name: string, setup: () => Promise<BlobStoreFixture>,
     });
 
     it('rejects keys outside the key alphabet with invalid_request', async () => {
-      for (const bad of ['', '../x', 'a/../b', 'a/./b', '/abs', 'a//b', 'a/', '.hidden', 'a/.tmp', 'UPPER', 'sp ace', 'a\\b', 'é', 'a\0b', 'x'.repeat(513)]) {
-        await assert.rejects(f.store.put(bad, Buffer.from('x')), kycCode('invalid_request'), `put ${JSON.stringify(bad)}`);
+      for (const bad of [
+        '',
+        '../x',
+        'a/../b',
+        'a/./b',
+        '/abs',
+        'a//b',
+        'a/',
+        '.hidden',
+        'a/.tmp',
+        'UPPER',
+        'sp ace',
+        'a\\b',
+        'é',
+        'a\0b',
+        'x'.repeat(513),
+      ]) {
+        await assert.rejects(
+          f.store.put(bad, Buffer.from('x')),
+          kycCode('invalid_request'),
+          `put ${JSON.stringify(bad)}`,
+        );
         await assert.rejects(f.store.get(bad), kycCode('invalid_request'), `get ${JSON.stringify(bad)}`);
         await assert.rejects(f.store.exists(bad), kycCode('invalid_request'), `exists ${JSON.stringify(bad)}`);
         await assert.rejects(f.store.delete(bad), kycCode('invalid_request'), `delete ${JSON.stringify(bad)}`);
       }
     });
 
-    if (opts.encrypted) describe('encryption at rest', () => {
-      const integrityFailure = kycCode('internal');
-      const raw = (key: string): Promise<Buffer> => getAll(f.inner!, key);
-      const plaintext = Buffer.concat([Buffer.from('PASSPORT<<DOE<<JOHN '.repeat(20)), randomBytes(300_000)]);
-      let key: string;
-      let stored: Buffer;
+    if (opts.encrypted)
+      describe('encryption at rest', () => {
+        const integrityFailure = kycCode('internal');
+        const raw = (key: string): Promise<Buffer> => getAll(f.inner!, key);
+        const plaintext = Buffer.concat([Buffer.from('PASSPORT<<DOE<<JOHN '.repeat(20)), randomBytes(300_000)]);
+        let key: string;
+        let stored: Buffer;
 
-      before(async () => {
-        assert.ok(f.inner, 'an encrypted fixture must expose its inner store');
-        key = k('sealed.jpg');
-        await f.store.put(key, plaintext);
-        stored = await raw(key);
-      });
+        before(async () => {
+          assert.ok(f.inner, 'an encrypted fixture must expose its inner store');
+          key = k('sealed.jpg');
+          await f.store.put(key, plaintext);
+          stored = await raw(key);
+        });
 
-      it('stores ciphertext, not plaintext', async () => {
-        assert.equal(stored.subarray(0, 4).toString(), 'KLB1');
-        assert.ok(stored.length > plaintext.length);
-        assert.equal(stored.indexOf(plaintext.subarray(0, 32)), -1);
-        assert.equal(stored.indexOf(Buffer.from('PASSPORT')), -1);
-        assert.equal(stored.indexOf(plaintext.subarray(200_000, 200_032)), -1);
-      });
+        it('stores ciphertext, not plaintext', async () => {
+          assert.equal(stored.subarray(0, 4).toString(), 'KLB1');
+          assert.ok(stored.length > plaintext.length);
+          assert.equal(stored.indexOf(plaintext.subarray(0, 32)), -1);
+          assert.equal(stored.indexOf(Buffer.from('PASSPORT')), -1);
+          assert.equal(stored.indexOf(plaintext.subarray(200_000, 200_032)), -1);
+        });
 
-      it('fails get when any one byte of the ciphertext is changed', async () => {
-        const positions = [0, 4, 5, 30, 40, 60, 61, 100, 65_000, 65_600, 200_000, stored.length - 17, stored.length - 1];
-        for (const pos of positions) {
-          const bad = Buffer.from(stored);
-          bad[pos] ^= 0x01;
-          const tampered = k('tampered');
-          await f.inner!.put(tampered, bad);
-          await assert.rejects(getAll(f.store, tampered), integrityFailure, `byte ${pos}`);
-        }
-      });
+        it('fails get when any one byte of the ciphertext is changed', async () => {
+          const positions = [
+            0,
+            4,
+            5,
+            30,
+            40,
+            60,
+            61,
+            100,
+            65_000,
+            65_600,
+            200_000,
+            stored.length - 17,
+            stored.length - 1,
+          ];
+          for (const pos of positions) {
+            const bad = Buffer.from(stored);
+            bad[pos] ^= 0x01;
+            const tampered = k('tampered');
+            await f.inner!.put(tampered, bad);
+            await assert.rejects(getAll(f.store, tampered), integrityFailure, `byte ${pos}`);
+          }
+        });
 
-      it('fails get on truncated or extended ciphertext', async () => {
-        const variants = {
-          'last byte dropped': stored.subarray(0, stored.length - 1),
-          'half dropped': stored.subarray(0, stored.length >> 1),
-          'header only': stored.subarray(0, 5 + stored[4] + 32 + 8),
-          'magic only': stored.subarray(0, 4),
-          empty: Buffer.alloc(0),
-          'byte appended': Buffer.concat([stored, Buffer.from([0])]),
-          'doubled': Buffer.concat([stored, stored]),
-        };
-        for (const [what, bad] of Object.entries(variants)) {
-          const tampered = k('truncated');
-          await f.inner!.put(tampered, bad);
-          await assert.rejects(getAll(f.store, tampered), integrityFailure, what);
-        }
-      });
+        it('fails get on truncated or extended ciphertext', async () => {
+          const variants = {
+            'last byte dropped': stored.subarray(0, stored.length - 1),
+            'half dropped': stored.subarray(0, stored.length >> 1),
+            'header only': stored.subarray(0, 5 + stored[4] + 32 + 8),
+            'magic only': stored.subarray(0, 4),
+            empty: Buffer.alloc(0),
+            'byte appended': Buffer.concat([stored, Buffer.from([0])]),
+            doubled: Buffer.concat([stored, stored]),
+          };
+          for (const [what, bad] of Object.entries(variants)) {
+            const tampered = k('truncated');
+            await f.inner!.put(tampered, bad);
+            await assert.rejects(getAll(f.store, tampered), integrityFailure, what);
+          }
+        });
 
-      it('fails get when the ciphertext is copied under another key', async () => {
-        const other = k('moved.jpg');
-        await f.inner!.put(other, stored);
-        await assert.rejects(getAll(f.store, other), integrityFailure);
-        // The original still decrypts: the failure is about the key name, not the bytes.
-        assert.ok((await getAll(f.store, key)).equals(plaintext));
-      });
+        it('fails get when the ciphertext is copied under another key', async () => {
+          const other = k('moved.jpg');
+          await f.inner!.put(other, stored);
+          await assert.rejects(getAll(f.store, other), integrityFailure);
+          // The original still decrypts: the failure is about the key name, not the bytes.
+          assert.ok((await getAll(f.store, key)).equals(plaintext));
+        });
 
-      it('maxBytes applies to the plaintext', async () => {
-        const exact = k('exact-plain');
-        assert.deepEqual(await f.store.put(exact, randomBytes(70_000), { maxBytes: 70_000 }), { bytes: 70_000 });
-        assert.ok((await raw(exact)).length > 70_000);
-        await assert.rejects(f.store.put(k('over-plain'), chunked(randomBytes(70_001), 9000), { maxBytes: 70_000 }), kycCode('payload_too_large'));
+        it('maxBytes applies to the plaintext', async () => {
+          const exact = k('exact-plain');
+          assert.deepEqual(await f.store.put(exact, randomBytes(70_000), { maxBytes: 70_000 }), { bytes: 70_000 });
+          assert.ok((await raw(exact)).length > 70_000);
+          await assert.rejects(
+            f.store.put(k('over-plain'), chunked(randomBytes(70_001), 9000), { maxBytes: 70_000 }),
+            kycCode('payload_too_large'),
+          );
+        });
       });
-    });
   });
 }
 
@@ -307,7 +362,13 @@ function s3rver(): Promise<{ endpoint: string; server: S3rverInstance }> {
     // s3rver ships no type declarations; it is a CommonJS devDependency used only here.
     const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
     const directory = await tempDir('s3rver');
-    const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: 'kyclive-test' }] });
+    const server = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory,
+      configureBuckets: [{ name: 'kyclive-test' }],
+    });
     const { port } = await server.run();
     return { endpoint: `http://127.0.0.1:${port}`, server };
   })();
@@ -346,13 +407,21 @@ blobStoreContract('disk', async () => {
 
 blobStoreContract('s3 (s3rver)', async () => ({ store: await s3Store() }));
 
-blobStoreContract('encrypted over disk', async () => {
-  const root = await tempDir('enc-disk');
-  const inner = createDiskBlobStore(root);
-  return { store: createEncryptedBlobStore(inner, keyring()), inner, files: () => listFiles(root) };
-}, { encrypted: true });
+blobStoreContract(
+  'encrypted over disk',
+  async () => {
+    const root = await tempDir('enc-disk');
+    const inner = createDiskBlobStore(root);
+    return { store: createEncryptedBlobStore(inner, keyring()), inner, files: () => listFiles(root) };
+  },
+  { encrypted: true },
+);
 
-blobStoreContract('encrypted over s3 (s3rver)', async () => {
-  const inner = await s3Store();
-  return { store: createEncryptedBlobStore(inner, keyring()), inner };
-}, { encrypted: true });
+blobStoreContract(
+  'encrypted over s3 (s3rver)',
+  async () => {
+    const inner = await s3Store();
+    return { store: createEncryptedBlobStore(inner, keyring()), inner };
+  },
+  { encrypted: true },
+);

@@ -23,7 +23,10 @@ describe('camera failures in Chromium', { skip: chromiumMissing() }, () => {
     await server?.close();
   });
 
-  for (const [camera, errorType] of [['deny', 'device_not_allowed'], ['none', 'device_not_found']] as const) {
+  for (const [camera, errorType] of [
+    ['deny', 'device_not_allowed'],
+    ['none', 'device_not_found'],
+  ] as const) {
     test(`${camera === 'deny' ? 'a refused camera permission' : 'a device without a camera'} ends as ${errorType}`, async () => {
       const tenant = await newTenant(server);
       await tenant.sdk.createWebhookSubscription(receiver.url);

@@ -52,11 +52,18 @@ describe('hosted capture app in Chromium', { skip }, () => {
   });
 
   /** A verification whose tenant's webhooks go to the shared receiver, redirecting back to this server. */
-  async function verification(method: 'liveness' | 'certified' = 'liveness', tenantName?: string, branding?: Record<string, string>) {
+  async function verification(
+    method: 'liveness' | 'certified' = 'liveness',
+    tenantName?: string,
+    branding?: Record<string, string>,
+  ) {
     const tenant = await newTenant(server, method, tenantName);
     await tenant.sdk.createWebhookSubscription(receiver.url);
     if (branding) {
-      const r = await call(server.baseUrl, 'PUT', '/settings/branding', { token: await server.token(tenant.creds), body: branding });
+      const r = await call(server.baseUrl, 'PUT', '/settings/branding', {
+        token: await server.token(tenant.creds),
+        body: branding,
+      });
       assert.equal(r.status, 200, r.text);
     }
     return startVerification(server, { tenant, redirectUrl: `${server.baseUrl}/identification/done?integrator=demo` });
@@ -65,7 +72,14 @@ describe('hosted capture app in Chromium', { skip }, () => {
   async function webhooksFor(identificationId: string, name: string, count = 1) {
     for (let i = 0; i < 100; i++) {
       await server.settle();
-      const ev = receiver.events(name).filter((e) => e.object_payload['identification-id'] === identificationId || e.object_payload.identification_id === identificationId || JSON.stringify(e).includes(identificationId));
+      const ev = receiver
+        .events(name)
+        .filter(
+          (e) =>
+            e.object_payload['identification-id'] === identificationId ||
+            e.object_payload.identification_id === identificationId ||
+            JSON.stringify(e).includes(identificationId),
+        );
       if (ev.length >= count) return ev;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -73,7 +87,10 @@ describe('hosted capture app in Chromium', { skip }, () => {
   }
 
   async function metadataOf(id: string) {
-    const r = await server.runtime.deps.db.query<{ capture_metadata: Record<string, any> }>('select capture_metadata from verifications where id = $1', [id]);
+    const r = await server.runtime.deps.db.query<{ capture_metadata: Record<string, any> }>(
+      'select capture_metadata from verifications where id = $1',
+      [id],
+    );
     return r.rows[0].capture_metadata;
   }
 
@@ -106,29 +123,70 @@ describe('hosted capture app in Chromium', { skip }, () => {
     await onScreen(page, 'document-front');
   }
 
-  async function withPage<T>(device: typeof MOBILE | typeof DESKTOP, fn: (page: Page) => Promise<T>, locale?: string): Promise<T> {
+  async function withPage<T>(
+    device: typeof MOBILE | typeof DESKTOP,
+    fn: (page: Page) => Promise<T>,
+    locale?: string,
+  ): Promise<T> {
     const { context, page } = await newPage(browser, device, locale);
-    try { return await fn(page); } finally { await context.close(); }
+    try {
+      return await fn(page);
+    } finally {
+      await context.close();
+    }
   }
 
   test('liveness on a 360 px phone: consent, checks, ID card front and back, face, redirect with status=processing', async () => {
     const v = await verification('liveness', 'Banque Exemple');
     await withPage(MOBILE, async (page) => {
-      const url = await completeFlow(page, v.identificationUrl, { method: 'liveness', country: 'FR', shots: { dir: shotsDir(), prefix: 'mobile-liveness' } });
+      const url = await completeFlow(page, v.identificationUrl, {
+        method: 'liveness',
+        country: 'FR',
+        shots: { dir: shotsDir(), prefix: 'mobile-liveness' },
+      });
       assertRedirect(url, v.identificationId, 'processing', 'none', 'none');
     });
     const created = await webhooksFor(v.identificationId, 'kycliveness.create');
     assert.equal(created[0].object_payload['kyc-status'], 'processing');
     const updated = await webhooksFor(v.identificationId, 'kycliveness.update');
     assert.equal(updated[0].object_payload['kyc-status'], 'processed');
-    const steps = await server.runtime.deps.db.query<{ step: string; content_type: string; bytes: string }>('select step, content_type, bytes from capture_media where verification_id = $1 order by step', [v.identificationId]);
-    assert.deepEqual(steps.rows.map((r) => r.step), ['document_back', 'document_front', 'face']);
-    for (const r of steps.rows) { assert.equal(r.content_type, 'video/webm'); assert.ok(Number(r.bytes) > 1000); }
+    const steps = await server.runtime.deps.db.query<{ step: string; content_type: string; bytes: string }>(
+      'select step, content_type, bytes from capture_media where verification_id = $1 order by step',
+      [v.identificationId],
+    );
+    assert.deepEqual(
+      steps.rows.map((r) => r.step),
+      ['document_back', 'document_front', 'face'],
+    );
+    for (const r of steps.rows) {
+      assert.equal(r.content_type, 'video/webm');
+      assert.ok(Number(r.bytes) > 1000);
+    }
     // What the browser recorded is a video the server's ffmpeg decodes.
-    const face = await server.runtime.deps.db.query<{ blob_key: string }>("select blob_key from capture_media where verification_id = $1 and step = 'face'", [v.identificationId]);
+    const face = await server.runtime.deps.db.query<{ blob_key: string }>(
+      "select blob_key from capture_media where verification_id = $1 and step = 'face'",
+      [v.identificationId],
+    );
     const file = join(work, 'face.webm');
     await pipeline(await server.runtime.deps.blobs.get(face.rows[0].blob_key), createWriteStream(file));
-    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file], { encoding: 'utf8' }));
+    const probe = JSON.parse(
+      execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-count_frames',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=codec_name,width,height,nb_read_frames',
+          '-of',
+          'json',
+          file,
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
     assert.match(probe.streams[0].codec_name, /^(vp8|vp9|h264)$/);
     assert.ok(Number(probe.streams[0].nb_read_frames) >= 20, `frames: ${probe.streams[0].nb_read_frames}`);
     const m = await metadataOf(v.identificationId);
@@ -143,10 +201,19 @@ describe('hosted capture app in Chromium', { skip }, () => {
 
   test('certified on a 1280 px desktop in French: every challenge shown with its time recorded, redirect with status=processing', async () => {
     const v = await verification('certified', 'Banque Exemple');
-    await withPage(DESKTOP, async (page) => {
-      const url = await completeFlow(page, v.identificationUrl, { method: 'certified', documentType: 'passport', country: 'FR', shots: { dir: shotsDir(), prefix: 'desktop-certified' } });
-      assertRedirect(url, v.identificationId, 'processing', 'none', 'none');
-    }, 'fr-FR');
+    await withPage(
+      DESKTOP,
+      async (page) => {
+        const url = await completeFlow(page, v.identificationUrl, {
+          method: 'certified',
+          documentType: 'passport',
+          country: 'FR',
+          shots: { dir: shotsDir(), prefix: 'desktop-certified' },
+        });
+        assertRedirect(url, v.identificationId, 'processing', 'none', 'none');
+      },
+      'fr-FR',
+    );
     const created = await webhooksFor(v.identificationId, 'kycliveness.create');
     assert.equal(created[0].object_payload['kyc-status'], 'processing');
     const m = await metadataOf(v.identificationId);
@@ -155,11 +222,18 @@ describe('hosted capture app in Chromium', { skip }, () => {
     // The engine places the challenges on the face video's timeline from its start.
     assert.ok(m.faceRecordingStartedAt > 0 && m.faceRecordingStartedAt < m.challengeShownAt[0]);
     assert.equal(m.documentChallengeShownAt.length, 1);
-    const row = await server.runtime.deps.db.query<{ document_type: string; document_country: string }>('select document_type, document_country from verifications where id = $1', [v.identificationId]);
+    const row = await server.runtime.deps.db.query<{ document_type: string; document_country: string }>(
+      'select document_type, document_country from verifications where id = $1',
+      [v.identificationId],
+    );
     assert.deepEqual(row.rows[0], { document_type: 'passport', document_country: 'FR' });
   });
 
-  for (const [testid, returnReason] of [['refuse', 'refusal'], ['no-document', 'no_document'], ['later', 'verify_later']] as const) {
+  for (const [testid, returnReason] of [
+    ['refuse', 'refusal'],
+    ['no-document', 'no_document'],
+    ['later', 'verify_later'],
+  ] as const) {
     test(`the "${testid}" exit ends as ${returnReason}`, async () => {
       const v = await verification();
       await withPage(MOBILE, async (page) => {
@@ -175,28 +249,32 @@ describe('hosted capture app in Chromium', { skip }, () => {
 
   test('consent is required, the language follows the browser and switches, and the start is reachable with the keyboard alone', async () => {
     const v = await verification();
-    await withPage(DESKTOP, async (page) => {
-      await page.goto(`${v.identificationUrl}#nofeedback`);
-      await onScreen(page, 'welcome');
-      await page.getByRole('heading', { name: 'Vérifiez votre identité' }).waitFor();
-      await page.getByTestId('start').click();
-      await page.getByText('Cochez la case').waitFor();
-      assert.equal(await page.evaluate(() => document.body.dataset.screen), 'welcome');
-      await page.getByTestId('lang').click();
-      await page.getByRole('heading', { name: 'Verify your identity' }).waitFor();
-      assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
-      // Every control has an accessible name; the checkbox is labelled by the consent text.
-      await page.getByRole('checkbox', { name: /I agree that my identity document/ }).waitFor();
-      // Keyboard only: Space ticks the consent box, Tab reaches "Start", Enter starts.
-      await page.getByTestId('consent').focus();
-      await page.keyboard.press('Space');
-      await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'start');
-      await page.keyboard.press('Enter');
-      await onScreen(page, 'document-choice');
-      await page.getByRole('radio', { name: 'Passport' }).waitFor();
-      await page.getByRole('combobox', { name: 'Issuing country' }).waitFor();
-    }, 'fr-FR');
+    await withPage(
+      DESKTOP,
+      async (page) => {
+        await page.goto(`${v.identificationUrl}#nofeedback`);
+        await onScreen(page, 'welcome');
+        await page.getByRole('heading', { name: 'Vérifiez votre identité' }).waitFor();
+        await page.getByTestId('start').click();
+        await page.getByText('Cochez la case').waitFor();
+        assert.equal(await page.evaluate(() => document.body.dataset.screen), 'welcome');
+        await page.getByTestId('lang').click();
+        await page.getByRole('heading', { name: 'Verify your identity' }).waitFor();
+        assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+        // Every control has an accessible name; the checkbox is labelled by the consent text.
+        await page.getByRole('checkbox', { name: /I agree that my identity document/ }).waitFor();
+        // Keyboard only: Space ticks the consent box, Tab reaches "Start", Enter starts.
+        await page.getByTestId('consent').focus();
+        await page.keyboard.press('Space');
+        await page.keyboard.press('Tab');
+        assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'start');
+        await page.keyboard.press('Enter');
+        await onScreen(page, 'document-choice');
+        await page.getByRole('radio', { name: 'Passport' }).waitFor();
+        await page.getByRole('combobox', { name: 'Issuing country' }).waitFor();
+      },
+      'fr-FR',
+    );
   });
 
   test('a certified document movement not confirmed in time ends as doc_instructions_not_followed', async () => {
@@ -260,7 +338,13 @@ describe('hosted capture app in Chromium', { skip }, () => {
     await withPage(MOBILE, async (page) => {
       let patches = 0;
       // The network drops every chunk; the abort call itself still gets through.
-      await page.route('**/uploads/**', (route) => { if (route.request().method() === 'PATCH') { patches++; return route.abort('connectionreset'); } return route.continue(); });
+      await page.route('**/uploads/**', (route) => {
+        if (route.request().method() === 'PATCH') {
+          patches++;
+          return route.abort('connectionreset');
+        }
+        return route.continue();
+      });
       await toDocumentFront(page, `${v.identificationUrl}#nofeedback`, 'passport');
       await page.getByTestId('record').click();
       await page.waitForURL((u) => u.searchParams.has('identification_id'), { timeout: 30_000 });
@@ -278,7 +362,11 @@ describe('hosted capture app in Chromium', { skip }, () => {
       let dropped = 0;
       // Drop the first chunk after it reached the server: the answer is lost, the bytes are not.
       await page.route('**/uploads/**', async (route) => {
-        if (route.request().method() === 'PATCH' && dropped === 0) { dropped++; await route.fetch(); return route.abort('connectionreset'); }
+        if (route.request().method() === 'PATCH' && dropped === 0) {
+          dropped++;
+          await route.fetch();
+          return route.abort('connectionreset');
+        }
         return route.continue();
       });
       const url = await completeFlow(page, v.identificationUrl, { method: 'liveness', documentType: 'passport' });
@@ -296,8 +384,14 @@ describe('hosted capture app in Chromium', { skip }, () => {
       await onScreen(desk.page, 'welcome');
       // The client's branding, with button text that stays readable on its colour.
       assert.equal(await desk.page.textContent('header .brand'), 'Banque Exemple');
-      assert.equal(await desk.page.getByTestId('start').evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(10, 122, 59)');
-      assert.equal(await desk.page.getByTestId('start').evaluate((b) => getComputedStyle(b).color), 'rgb(255, 255, 255)');
+      assert.equal(
+        await desk.page.getByTestId('start').evaluate((b) => getComputedStyle(b).backgroundColor),
+        'rgb(10, 122, 59)',
+      );
+      assert.equal(
+        await desk.page.getByTestId('start').evaluate((b) => getComputedStyle(b).color),
+        'rgb(255, 255, 255)',
+      );
       await docShot(desk.page, 'desktop-welcome-with-phone-option.png');
       await desk.page.getByTestId('on-phone').click();
       await onScreen(desk.page, 'handoff');
@@ -330,12 +424,23 @@ describe('hosted capture app in Chromium', { skip }, () => {
     const v = await verification();
     await withPage(MOBILE, async (page) => {
       const external: string[] = [];
-      page.on('request', (r) => { const u = new URL(r.url()); if (u.origin !== new URL(server.baseUrl).origin && u.protocol !== 'data:' && u.protocol !== 'blob:') external.push(u.origin); });
+      page.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.origin !== new URL(server.baseUrl).origin && u.protocol !== 'data:' && u.protocol !== 'blob:')
+          external.push(u.origin);
+      });
       await toDocumentFront(page, v.identificationUrl, 'passport');
       await page.getByTestId('record').click();
       await onScreen(page, 'face');
       // Models load and run on the CPU-only test machine: allow time.
-      await page.waitForFunction(() => /^(Good|We can’t see your face|Come a little closer|Centre your face in the oval)$/.test(document.querySelector('[data-testid="feedback"]')?.textContent ?? ''), undefined, { timeout: 90_000 });
+      await page.waitForFunction(
+        () =>
+          /^(Good|We can’t see your face|Come a little closer|Centre your face in the oval)$/.test(
+            document.querySelector('[data-testid="feedback"]')?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 90_000 },
+      );
       assert.deepEqual(external, [], 'no third-party request');
     });
   });

@@ -16,14 +16,20 @@ export function mediaDir(): string | null {
 }
 
 export function chromiumMissing(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set KYCLIVE_CHROMIUM)`;
-  try { execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' }); } catch { return 'ffmpeg not found (apt-get install ffmpeg)'; }
+  if (!existsSync(CHROMIUM))
+    return `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set KYCLIVE_CHROMIUM)`;
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+  } catch {
+    return 'ffmpeg not found (apt-get install ffmpeg)';
+  }
   return undefined;
 }
 
 const Y4M = ['-an', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe'];
 /** An image held in front of the camera: smaller than the frame, drifting slowly, on a dark background. */
-const MOVING_IMAGE = "[1]scale=420:290:force_original_aspect_ratio=decrease[d];[0][d]overlay=x='(W-w)/2+24*sin(t*1.3)':y='(H-h)/2+14*cos(t*1.7)':shortest=1,format=yuv420p";
+const MOVING_IMAGE =
+  "[1]scale=420:290:force_original_aspect_ratio=decrease[d];[0][d]overlay=x='(W-w)/2+24*sin(t*1.3)':y='(H-h)/2+14*cos(t*1.7)':shortest=1,format=yuv420p";
 
 /**
  * Any video or image → a small .y4m Chromium can use as its camera (640×480, 15 fps, a few
@@ -33,8 +39,25 @@ export function toY4m(input: string, out: string, seconds = 4): string {
   const isImage = /\.(jpe?g|png|webp)$/i.test(input);
   const scale = 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1';
   const args = isImage
-    ? ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=0x3a3f47:s=640x480:r=15:d=${seconds}`, '-loop', '1', '-i', input,
-      '-filter_complex', MOVING_IMAGE, '-t', String(seconds), ...Y4M, out]
+    ? [
+        '-y',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `color=c=0x3a3f47:s=640x480:r=15:d=${seconds}`,
+        '-loop',
+        '1',
+        '-i',
+        input,
+        '-filter_complex',
+        MOVING_IMAGE,
+        '-t',
+        String(seconds),
+        ...Y4M,
+        out,
+      ]
     : ['-y', '-loglevel', 'error', '-i', input, '-t', String(seconds), '-vf', `${scale},fps=15`, ...Y4M, out];
   execFileSync('ffmpeg', args);
   return out;
@@ -45,10 +68,25 @@ export function fixtureCamera(dir: string): { file: string; source: string } {
   mkdirSync(dir, { recursive: true });
   const out = join(dir, 'camera.y4m');
   const media = mediaDir();
-  const faces = media && existsSync(join(media, 'faces-video')) ? readdirSync(join(media, 'faces-video')).filter((f) => f.endsWith('.mp4')).sort() : [];
+  const faces =
+    media && existsSync(join(media, 'faces-video'))
+      ? readdirSync(join(media, 'faces-video'))
+          .filter((f) => f.endsWith('.mp4'))
+          .sort()
+      : [];
   const face = faces.find((f) => f.includes('d18')) ?? faces[0];
   if (media && face) return { file: toY4m(join(media, 'faces-video', face), out, 4), source: `corpus ${face}` };
-  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=15:duration=3', ...Y4M, out]);
+  execFileSync('ffmpeg', [
+    '-y',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x480:rate=15:duration=3',
+    ...Y4M,
+    out,
+  ]);
   return { file: out, source: 'generated testsrc2 (no media corpus)' };
 }
 
@@ -57,23 +95,46 @@ export function fixtureCamera(dir: string): { file: string; source: string } {
  * with a refusal; 'none' has no camera at all (the sandbox has no /dev/video*).
  */
 export async function launch(camera: string | 'deny' | 'none'): Promise<Browser> {
-  const media = camera === 'deny' ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream=deny']
-    : camera === 'none' ? ['--use-fake-ui-for-media-stream']
-      : ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`];
+  const media =
+    camera === 'deny'
+      ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream=deny']
+      : camera === 'none'
+        ? ['--use-fake-ui-for-media-stream']
+        : [
+            '--use-fake-device-for-media-stream',
+            '--use-fake-ui-for-media-stream',
+            `--use-file-for-fake-video-capture=${camera}`,
+          ];
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', ...media,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...media,
     ],
   });
 }
 
-export const MOBILE = { viewport: { width: 360, height: 800 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 } as const;
+export const MOBILE = {
+  viewport: { width: 360, height: 800 },
+  isMobile: true,
+  hasTouch: true,
+  deviceScaleFactor: 1,
+} as const;
 export const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 } as const;
 
-export async function newPage(browser: Browser, device: typeof MOBILE | typeof DESKTOP, locale = 'en-GB'): Promise<{ context: BrowserContext; page: Page }> {
+export async function newPage(
+  browser: Browser,
+  device: typeof MOBILE | typeof DESKTOP,
+  locale = 'en-GB',
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ ...device, locale });
   return { context, page: await context.newPage() };
 }
@@ -98,8 +159,9 @@ export interface DriveOptions {
 async function shot(page: Page, o: DriveOptions, step: string) {
   o.onStep?.(step);
   // Mobile first: no step may scroll sideways, down to a 360 px wide screen.
-  const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth') as number;
-  if (overflow > 0 && !page.url().includes('identification_id=')) throw new Error(`step ${step} overflows the viewport by ${overflow} px`);
+  const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+  if (overflow > 0 && !page.url().includes('identification_id='))
+    throw new Error(`step ${step} overflows the viewport by ${overflow} px`);
   if (!o.shots) return;
   mkdirSync(o.shots.dir, { recursive: true });
   await page.screenshot({ path: join(o.shots.dir, `${o.shots.prefix}-${step}.png`) });
@@ -107,7 +169,14 @@ async function shot(page: Page, o: DriveOptions, step: string) {
 
 /** Waits until the preview really shows camera frames, so screenshots are not black. */
 async function cameraLive(page: Page) {
-  await page.waitForFunction(() => { const v = document.querySelector('video'); return !!v && v.readyState >= 2 && v.videoWidth > 0; }, undefined, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => {
+      const v = document.querySelector('video');
+      return !!v && v.readyState >= 2 && v.videoWidth > 0;
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
 }
 
 /** The whole happy path, from the identification-url to the integrator's redirect URL. */
@@ -138,10 +207,19 @@ export async function completeFlow(page: Page, url: string, o: DriveOptions): Pr
   }
   await onScreen(page, 'face');
   await cameraLive(page);
-  if (o.feedback) await page.waitForFunction(() => !!document.querySelector('[data-testid="feedback"]')?.textContent, undefined, { timeout: 90_000 }).catch(() => {});
+  if (o.feedback)
+    await page
+      .waitForFunction(() => !!document.querySelector('[data-testid="feedback"]')?.textContent, undefined, {
+        timeout: 90_000,
+      })
+      .catch(() => {});
   await page.getByTestId('record').click();
   if (o.method === 'certified') {
-    const n = await page.evaluate(async () => (await (await fetch(`/capture/v1/sessions/${location.pathname.split('/').pop()}`)).json()).challenges.length as number);
+    const n = await page.evaluate(
+      async () =>
+        (await (await fetch(`/capture/v1/sessions/${location.pathname.split('/').pop()}`)).json()).challenges
+          .length as number,
+    );
     for (let i = 0; i < n; i++) {
       const done = page.getByTestId('challenge-done');
       await done.waitFor({ timeout: 10_000 });
@@ -167,10 +245,42 @@ export async function completeFlow(page: Page, url: string, o: DriveOptions): Pr
 export function toWebm(input: string, out: string, seconds = 6): string {
   const isImage = /\.(jpe?g|png|webp)$/i.test(input);
   const src = isImage
-    ? ['-f', 'lavfi', '-i', `color=c=0x3a3f47:s=640x480:r=15:d=${seconds}`, '-loop', '1', '-i', input, '-filter_complex', MOVING_IMAGE]
-    : ['-i', input, '-vf', 'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=15'];
-  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', ...src, '-t', String(seconds),
-    '-an', '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', '-cpu-used', '8', out]);
+    ? [
+        '-f',
+        'lavfi',
+        '-i',
+        `color=c=0x3a3f47:s=640x480:r=15:d=${seconds}`,
+        '-loop',
+        '1',
+        '-i',
+        input,
+        '-filter_complex',
+        MOVING_IMAGE,
+      ]
+    : [
+        '-i',
+        input,
+        '-vf',
+        'scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=15',
+      ];
+  execFileSync('ffmpeg', [
+    '-y',
+    '-loglevel',
+    'error',
+    ...src,
+    '-t',
+    String(seconds),
+    '-an',
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '1M',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    out,
+  ]);
   return out;
 }
 

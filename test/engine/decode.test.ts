@@ -14,7 +14,11 @@ const opts = { ffmpegPath: '/usr/bin/ffmpeg', fps: 5, width: 160, maxFrames: 40,
 
 async function clip(name: string, seconds: number, codec: 'h264' | 'vp8' = 'h264', fps = 15): Promise<string> {
   const bg = background(160, 120, 2);
-  const frames = Array.from({ length: seconds * fps }, (_, i) => { const b = Buffer.from(bg.data); b.fill(i * 3 % 255, 0, 160 * 3 * 10); return b; });
+  const frames = Array.from({ length: seconds * fps }, (_, i) => {
+    const b = Buffer.from(bg.data);
+    b.fill((i * 3) % 255, 0, 160 * 3 * 10);
+    return b;
+  });
   const p = join(tmp.dir, name);
   await encodeFrames(frames, 160, 120, fps, p, { codec });
   return p;
@@ -65,10 +69,18 @@ test('decode: a truncated upload decodes partially and is flagged (1201 material
 
 test('decode: still images go through sharp with EXIF orientation applied', async () => {
   const p = join(tmp.dir, 'rot.jpg');
-  writeFileSync(p, await sharp({ create: { width: 200, height: 100, channels: 3, background: '#808080' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+  writeFileSync(
+    p,
+    await sharp({ create: { width: 200, height: 100, channels: 3, background: '#808080' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer(),
+  );
   const d = await decodeMedia(p, 'image/jpeg', opts);
-  assert.equal(d.ok, true); assert.equal(d.kind, 'still');
-  assert.equal(d.frames[0].width, 100); assert.equal(d.frames[0].height, 200);
+  assert.equal(d.ok, true);
+  assert.equal(d.kind, 'still');
+  assert.equal(d.frames[0].width, 100);
+  assert.equal(d.frames[0].height, 200);
 });
 
 test('timing: backwards timestamps and gaps are counted', () => {
@@ -79,17 +91,40 @@ test('timing: backwards timestamps and gaps are counted', () => {
 
 test('decode: container and stream encoder tags are read (re-encoding evidence)', async () => {
   const d = await decodeMedia(await clip('tags.webm', 1, 'vp8'), 'video/webm', opts);
-  assert.ok(d.encoders?.some((e) => /^Lavf/.test(e)), `encoders ${d.encoders}`);
+  assert.ok(
+    d.encoders?.some((e) => /^Lavf/.test(e)),
+    `encoders ${d.encoders}`,
+  );
 });
 
 test('2307: a declared browser recording that names an editing tool, or another codec, is refused; undeclared files are evidence only', () => {
-  const m = (encoders: string[], codec = 'vp8') => [{ step: 'face', decoded: { path: '', kind: 'video' as const, ok: true, truncated: false, codec, encoders, frames: [], sourceTimes: [0, 0.1], measuredDuration: 0.1, decodeMs: 1 } }];
+  const m = (encoders: string[], codec = 'vp8') => [
+    {
+      step: 'face',
+      decoded: {
+        path: '',
+        kind: 'video' as const,
+        ok: true,
+        truncated: false,
+        codec,
+        encoders,
+        frames: [],
+        sourceTimes: [0, 0.1],
+        measuredDuration: 0.1,
+        decodeMs: 1,
+      },
+    },
+  ];
   const browser = { mimeType: 'video/webm;codecs=vp8' };
   assert.equal(reencodingCheck(m(['Chrome']), browser).status, 'pass');
   assert.equal(reencodingCheck(m(['Chrome', 'Lavc59.37.100 libvpx']), browser).status, 'fail');
   assert.equal(reencodingCheck(m(['HandBrake 1.6.1']), browser).status, 'fail');
   assert.equal(reencodingCheck(m(['Chrome'], 'h264'), browser).status, 'fail', 'recorded as VP8, uploaded as H.264');
-  assert.equal(reencodingCheck(m([], 'h264'), { mimeType: 'video/mp4' }).status, 'pass', 'no codec declared: only tool tags count');
+  assert.equal(
+    reencodingCheck(m([], 'h264'), { mimeType: 'video/mp4' }).status,
+    'pass',
+    'no codec declared: only tool tags count',
+  );
   const undeclared = reencodingCheck(m(['Lavf59.27.100']), {});
   assert.equal(undeclared.status, 'pass');
   assert.match(undeclared.note ?? '', /evidence only/);

@@ -12,12 +12,22 @@ export function corpusDir(): string | null {
   return existsSync(join(d, 'labels.json')) ? d : null;
 }
 
-export const CORPUS_SKIP = corpusDir() ? false : 'corpus not found: set KYCLIVE_MEDIA_DIR or place it at ../shared/media (see test/engine/README note in src/engine/README.md)';
+export const CORPUS_SKIP = corpusDir()
+  ? false
+  : 'corpus not found: set KYCLIVE_MEDIA_DIR or place it at ../shared/media (see test/engine/README note in src/engine/README.md)';
 
 export const OCRB_FONT = '/usr/share/fonts/opentype/ocr-b/OCRB.otf';
 export const FONT_SKIP = existsSync(OCRB_FONT) ? false : 'OCR-B font missing: apt-get install -y fonts-ocr-b';
 
-export function labels(): { documents: { file: string; mrz_lines: string[]; mrz_format: string; fields: Record<string, string | null>; mrz_check_digits_valid: boolean | null }[] } {
+export function labels(): {
+  documents: {
+    file: string;
+    mrz_lines: string[];
+    mrz_format: string;
+    fields: Record<string, string | null>;
+    mrz_check_digits_valid: boolean | null;
+  }[];
+} {
   return JSON.parse(readFileSync(join(corpusDir()!, 'labels.json'), 'utf8'));
 }
 

@@ -17,10 +17,22 @@ import { CORPUS_SKIP, FONT_SKIP, corpusDir, tempDir } from './helpers.ts';
 
 const tmp = tempDir('kyclive-pool-');
 const p = (n: string) => join(tmp.dir, n);
-const media = (path: string, step: AnalysisMedia['step']): AnalysisMedia => ({ path, step, contentType: 'video/mp4', sha256: createHash('sha256').update(readFileSync(path)).digest('hex') });
+const media = (path: string, step: AnalysisMedia['step']): AnalysisMedia => ({
+  path,
+  step,
+  contentType: 'video/mp4',
+  sha256: createHash('sha256').update(readFileSync(path)).digest('hex'),
+});
 const session = (): AnalysisInput => ({
-  verificationId: 'v-pool', method: 'liveness', challenges: [], metadata: {},
-  media: [media(p('front.mp4'), 'document_front'), media(p('back.mp4'), 'document_back'), media(p('replay.mp4'), 'face')],
+  verificationId: 'v-pool',
+  method: 'liveness',
+  challenges: [],
+  metadata: {},
+  media: [
+    media(p('front.mp4'), 'document_front'),
+    media(p('back.mp4'), 'document_back'),
+    media(p('replay.mp4'), 'face'),
+  ],
   expected: { firstname: 'Marie', lastname: 'Dupont', birthday: '1990-02-15' },
 });
 const SKIP = FONT_SKIP || CORPUS_SKIP;
@@ -28,16 +40,40 @@ let pool: EnginePool | undefined;
 
 before(async () => {
   if (SKIP) return;
-  const mrz = buildTd1({ state: 'FRA', surname: 'DUPONT', given: 'MARIE', number: 'X4RTBPFW4', nationality: 'FRA', birth: '900215', sex: 'F', expiry: '330101' });
+  const mrz = buildTd1({
+    state: 'FRA',
+    surname: 'DUPONT',
+    given: 'MARIE',
+    number: 'X4RTBPFW4',
+    nationality: 'FRA',
+    birth: '900215',
+    sex: 'F',
+    expiry: '330101',
+  });
   const small = { seconds: 2, fps: 10, width: 800, height: 450 };
-  await makeDocumentVideo(await renderSpecimen({ mrz, portrait: join(corpusDir()!, 'face-pairs/deepface_img11.jpg') }), p('front.mp4'), small);
+  await makeDocumentVideo(
+    await renderSpecimen({ mrz, portrait: join(corpusDir()!, 'face-pairs/deepface_img11.jpg') }),
+    p('front.mp4'),
+    small,
+  );
   await makeDocumentVideo(await renderSpecimen({ mrz }), p('back.mp4'), { ...small, seed: 5 });
-  await makeReplayFaceVideo(join(corpusDir()!, 'face-pairs/deepface_img6.jpg'), p('replay.mp4'), { seconds: 3, fps: 10, width: 320, height: 320, tilt: 0.15 });
+  await makeReplayFaceVideo(join(corpusDir()!, 'face-pairs/deepface_img6.jpg'), p('replay.mp4'), {
+    seconds: 3,
+    fps: 10,
+    width: 320,
+    height: 320,
+    tilt: 0.15,
+  });
   pool = await createEnginePool({ processes: 2 });
 });
-after(async () => { await pool?.close(); tmp.cleanup(); });
+after(async () => {
+  await pool?.close();
+  tmp.cleanup();
+});
 
-test('pool: two processes give the in-process engine\'s verdict, checks and extracted identity', { skip: SKIP }, async () => {
+test("pool: two processes give the in-process engine's verdict, checks and extracted identity", {
+  skip: SKIP,
+}, async () => {
   assert.equal(new Set(pool!.pids()).size, 2);
   assert.equal(pool!.concurrency, 2);
   const viaPool = await pool!.analyze(session());
@@ -48,14 +84,20 @@ test('pool: two processes give the in-process engine\'s verdict, checks and extr
   assert.equal(viaPool.score, inProcess.score);
   assert.deepEqual(viaPool.extracted, inProcess.extracted);
   assert.equal(viaPool.extracted?.documentNumber, 'X4RTBPFW4');
-  const statuses = (r: typeof viaPool) => (r.evidence.checks as { name: string; status: string }[]).map((c) => `${c.name}=${c.status}`);
+  const statuses = (r: typeof viaPool) =>
+    (r.evidence.checks as { name: string; status: string }[]).map((c) => `${c.name}=${c.status}`);
   assert.deepEqual(statuses(viaPool), statuses(inProcess));
   assert.ok(viaPool.reasons.includes(1313), 'the photo replay is still caught through the pool');
-  assert.deepEqual(viaPool.keyFrames?.map((k) => k.step), ['document_front', 'document_back', 'face']);
+  assert.deepEqual(
+    viaPool.keyFrames?.map((k) => k.step),
+    ['document_front', 'document_back', 'face'],
+  );
   assert.equal(viaPool.report.pdf.subarray(0, 4).toString(), '%PDF');
 });
 
-test('pool: a child killed during an analysis rejects that session, is replaced, and the next session works', { skip: SKIP }, async () => {
+test('pool: a child killed during an analysis rejects that session, is replaced, and the next session works', {
+  skip: SKIP,
+}, async () => {
   const before = pool!.pids();
   const running = pool!.analyze(session());
   await new Promise((r) => setTimeout(r, 300));
@@ -77,6 +119,11 @@ test('pool: an aborted session rejects as aborted (the job timeout) and the pool
   assert.ok(r.reasons.includes(1313));
 });
 
-test('pool: children that cannot load the engine fail the pool\'s creation with their reason', { skip: FONT_SKIP }, async () => {
-  await assert.rejects(createEnginePool({ processes: 1, config: { ffmpegPath: '/nonexistent/ffmpeg' } }), /ffmpeg not found/);
+test("pool: children that cannot load the engine fail the pool's creation with their reason", {
+  skip: FONT_SKIP,
+}, async () => {
+  await assert.rejects(
+    createEnginePool({ processes: 1, config: { ffmpegPath: '/nonexistent/ffmpeg' } }),
+    /ffmpeg not found/,
+  );
 });

@@ -54,7 +54,8 @@ export async function testDatabases(): Promise<TestDatabase[]> {
         const url = PG_ADMIN_URL.replace(/\/[^/?]*(\?.*)?$/, `/${dbName}$1`).replace('$1', '');
         const db = await openPostgres(url);
         return {
-          db, url,
+          db,
+          url,
           async drop() {
             const a = new pg.Client({ connectionString: PG_ADMIN_URL });
             await a.connect();

@@ -27,13 +27,28 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(db: Db, opts: { env?: Record<string, string>; config?: Partial<Config>; analyzer?: Analyzer; log?: Log } = {}): Promise<TestServer> {
+export async function startTestServer(
+  db: Db,
+  opts: { env?: Record<string, string>; config?: Partial<Config>; analyzer?: Analyzer; log?: Log } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyclive-test-'));
   const clock = new ManualClock();
   // The sandbox analyzer unless a test asks for the engine: loading the models costs seconds and ~330 MB.
-  const base = loadConfig({ KYCLIVE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', JOB_POLL_MS: '50', KYCLIVE_ANALYZER: 'sandbox', ...opts.env }, {
-    secret: randomBytes(32), blobEncryptionKey: randomBytes(32), ...opts.config,
-  });
+  const base = loadConfig(
+    {
+      KYCLIVE_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      JOB_POLL_MS: '50',
+      KYCLIVE_ANALYZER: 'sandbox',
+      ...opts.env,
+    },
+    {
+      secret: randomBytes(32),
+      blobEncryptionKey: randomBytes(32),
+      ...opts.config,
+    },
+  );
   const runtime = await createRuntime(base, { clock, db, analyzer: opts.analyzer, log: opts.log });
   await runtime.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (runtime.app.server.address() as AddressInfo).port;
@@ -42,7 +57,10 @@ export async function startTestServer(db: Db, opts: { env?: Record<string, strin
   runtime.config.publicBaseUrl = baseUrl;
   await runtime.startBackground();
   return {
-    runtime, clock, baseUrl, dataDir,
+    runtime,
+    clock,
+    baseUrl,
+    dataDir,
     async newClient(scopes = ['read_only', 'read_write', 'admin', 'legal']) {
       const c = await createClient(runtime.deps.db, { name: `test ${randomBytes(3).toString('hex')}`, scopes });
       return { clientId: c.clientId, clientSecret: c.clientSecret };
@@ -51,7 +69,12 @@ export async function startTestServer(db: Db, opts: { env?: Record<string, strin
       const r = await fetch(`${baseUrl}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, ...(scope ? { scope } : {}) }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          ...(scope ? { scope } : {}),
+        }),
       });
       if (r.status !== 200) throw new Error(`token: ${r.status} ${await r.text()}`);
       return ((await r.json()) as { access_token: string }).access_token;
@@ -70,15 +93,31 @@ export async function startTestServer(db: Db, opts: { env?: Record<string, strin
 }
 
 /** Tiny JSON HTTP helper: returns status, parsed body and headers. */
-export async function call(baseUrl: string, method: string, path: string, opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {}) {
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | Buffer | undefined;
   if (opts.raw !== undefined) body = opts.raw;
-  else if (opts.body !== undefined) { body = JSON.stringify(opts.body); headers['content-type'] ??= 'application/json'; }
-  const r = await fetch(`${baseUrl}${path}`, { method, headers, body: typeof body === "string" || body === undefined ? body : new Uint8Array(body) });
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const r = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
+  });
   const text = await r.text();
   let json: any;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
   return { status: r.status, json, text, headers: r.headers };
 }

@@ -2,7 +2,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Received { rawBody: string; headers: Record<string, string | string[] | undefined>; at: number }
+export interface Received {
+  rawBody: string;
+  headers: Record<string, string | string[] | undefined>;
+  at: number;
+}
 
 export async function startReceiver(respond: (r: Received, n: number) => number = () => 200) {
   const received: Received[] = [];
@@ -27,6 +31,10 @@ export async function startReceiver(respond: (r: Received, n: number) => number 
     events(name?: string) {
       return received.map((r) => JSON.parse(r.rawBody)).filter((e) => !name || e.webhook === name);
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -22,26 +22,54 @@ export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps
   app.removeContentTypeParser('multipart/form-data');
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 1024, files: 0, fields: 20 } });
   const throttle = createLoginThrottle(() => deps.clock.now().getTime());
-  app.post('/oauth/token', {
-    schema: {
-      tags: ['auth'], summary: 'Get an access token (client_credentials)',
-      consumes: ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'],
-      body: { type: 'object', properties: { grant_type: { type: 'string', enum: ['client_credentials'] }, client_id: { type: 'string' }, client_secret: { type: 'string' }, scope: { type: 'string' } } },
-      response: { 200: { type: 'object', properties: { token_type: { type: 'string' }, expires_in: { type: 'integer' }, access_token: { type: 'string' }, scope: { type: 'string' } } }, ...errorResponses(400, 401, 403, 429) },
+  app.post(
+    '/oauth/token',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Get an access token (client_credentials)',
+        consumes: ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'],
+        body: {
+          type: 'object',
+          properties: {
+            grant_type: { type: 'string', enum: ['client_credentials'] },
+            client_id: { type: 'string' },
+            client_secret: { type: 'string' },
+            scope: { type: 'string' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              token_type: { type: 'string' },
+              expires_in: { type: 'integer' },
+              access_token: { type: 'string' },
+              scope: { type: 'string' },
+            },
+          },
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
     },
-  }, async (req, reply) => {
-    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-    const basic = basicCredentials(req.headers.authorization);
-    const clientId = body.client_id ?? basic.client_id;
-    const keys = [`ip:${req.ip}`, ...(typeof clientId === 'string' ? [`client:${clientId}`] : [])];
-    throttle.check(keys);
-    try {
-      const token = await issueToken(deps, { ...body, client_id: clientId, client_secret: body.client_secret ?? basic.client_secret });
-      reply.header('Cache-Control', 'no-store');
-      return token;
-    } catch (e) {
-      if (isKycError(e) && e.code === 'invalid_client') throttle.fail(keys);
-      throw e;
-    }
-  });
+    async (req, reply) => {
+      const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+      const basic = basicCredentials(req.headers.authorization);
+      const clientId = body.client_id ?? basic.client_id;
+      const keys = [`ip:${req.ip}`, ...(typeof clientId === 'string' ? [`client:${clientId}`] : [])];
+      throttle.check(keys);
+      try {
+        const token = await issueToken(deps, {
+          ...body,
+          client_id: clientId,
+          client_secret: body.client_secret ?? basic.client_secret,
+        });
+        reply.header('Cache-Control', 'no-store');
+        return token;
+      } catch (e) {
+        if (isKycError(e) && e.code === 'invalid_client') throttle.fail(keys);
+        throw e;
+      }
+    },
+  );
 }

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createHash, randomUUID } from 'node:crypto';
-import { CERTIFIED_LIVENESS_RESULT_TYPE, LIVENESS_RESULT_TYPE, documentTypeIdForCapture } from '../../domain/document.ts';
+import {
+  CERTIFIED_LIVENESS_RESULT_TYPE,
+  LIVENESS_RESULT_TYPE,
+  documentTypeIdForCapture,
+} from '../../domain/document.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import { findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
@@ -12,16 +16,34 @@ import type { AnalysisInput, AnalysisMedia, AnalysisResult, Analyzer } from '../
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { simulatedResult, type SimulatedOutcome } from './sandbox-analyzer.ts';
 
-interface MediaRow { step: AnalysisMedia['step']; blob_key: string; content_type: string; sha256: string }
+interface MediaRow {
+  step: AnalysisMedia['step'];
+  blob_key: string;
+  content_type: string;
+  sha256: string;
+}
 
 function loadMedia(deps: AppDeps, verificationId: string): Promise<MediaRow[]> {
-  return deps.db.query<MediaRow>('select step, blob_key, content_type, sha256 from capture_media where verification_id = $1 order by step', [verificationId]).then((r) => r.rows);
+  return deps.db
+    .query<MediaRow>(
+      'select step, blob_key, content_type, sha256 from capture_media where verification_id = $1 order by step',
+      [verificationId],
+    )
+    .then((r) => r.rows);
 }
 
 /** The media as the sandbox sees them: hashes for the report, nothing to decode. */
-const unstaged = (media: MediaRow[]): AnalysisMedia[] => media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 }));
+const unstaged = (media: MediaRow[]): AnalysisMedia[] =>
+  media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 }));
 
-const EXT: Record<string, string> = { 'video/webm': 'webm', 'video/x-matroska': 'mkv', 'video/mp4': 'mp4', 'video/quicktime': 'mov', 'image/jpeg': 'jpg', 'image/png': 'png' };
+const EXT: Record<string, string> = {
+  'video/webm': 'webm',
+  'video/x-matroska': 'mkv',
+  'video/mp4': 'mp4',
+  'video/quicktime': 'mov',
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+};
 
 /**
  * The analysis.run job: decrypts the capture media into a private temp dir (ffmpeg needs files),
@@ -29,9 +51,14 @@ const EXT: Record<string, string> = { 'video/webm': 'webm', 'video/x-matroska': 
  * (a worker that died mid-job, a retry): the transition from processing happens once, so
  * kycliveness.update is emitted exactly once.
  */
-export async function runAnalysis(deps: AppDeps, analyzer: Analyzer, verificationId: string, signal?: AbortSignal): Promise<'done' | 'skipped'> {
+export async function runAnalysis(
+  deps: AppDeps,
+  analyzer: Analyzer,
+  verificationId: string,
+  signal?: AbortSignal,
+): Promise<'done' | 'skipped'> {
   const v = await findById(deps.db, verificationId);
-  if (!v || v.state !== 'processing') return 'skipped';
+  if (v?.state !== 'processing') return 'skipped';
   const media = await loadMedia(deps, v.id);
   const user = await findUser(deps.db, v.clientId, v.userId);
   const base: Omit<AnalysisInput, 'media'> = {
@@ -39,8 +66,10 @@ export async function runAnalysis(deps: AppDeps, analyzer: Analyzer, verificatio
     method: v.method,
     challenges: v.challenges,
     metadata: v.captureMetadata,
-    expected: user && user.fields.firstname && user.fields.lastname && user.fields.birthday
-      ? { firstname: user.fields.firstname, lastname: user.fields.lastname, birthday: user.fields.birthday } : undefined,
+    expected:
+      user?.fields.firstname && user.fields.lastname && user.fields.birthday
+        ? { firstname: user.fields.firstname, lastname: user.fields.lastname, birthday: user.fields.birthday }
+        : undefined,
     documentType: (v.documentType ?? undefined) as AnalysisInput['documentType'],
     documentCountry: v.documentCountry ?? undefined,
     signal,
@@ -67,35 +96,87 @@ export async function runAnalysis(deps: AppDeps, analyzer: Analyzer, verificatio
   return 'done';
 }
 
-async function storeArtifact(deps: AppDeps, v: Verification, kind: string, typeId: number, name: string, contentType: string, body: Buffer, sha256?: string) {
+async function storeArtifact(
+  deps: AppDeps,
+  v: Verification,
+  kind: string,
+  typeId: number,
+  name: string,
+  contentType: string,
+  body: Buffer,
+  sha256?: string,
+) {
   const key = `artifacts/${v.id}/${kind}-${randomUUID()}`;
   await deps.blobs.put(key, body, { contentType });
-  return { id: randomUUID(), kind, typeId, name, key, contentType, bytes: body.length, sha256: sha256 ?? createHash('sha256').update(body).digest('hex') };
+  return {
+    id: randomUUID(),
+    kind,
+    typeId,
+    name,
+    key,
+    contentType,
+    bytes: body.length,
+    sha256: sha256 ?? createHash('sha256').update(body).digest('hex'),
+  };
 }
 
 export async function recordAnalysis(deps: AppDeps, v: Verification, result: AnalysisResult): Promise<void> {
   const reportType = v.method === 'certified' ? CERTIFIED_LIVENESS_RESULT_TYPE : LIVENESS_RESULT_TYPE;
-  const artifacts = [await storeArtifact(deps, v, 'report', reportType, v.method === 'certified' ? 'certified_liveness_result.pdf' : 'liveness_result.pdf', 'application/pdf', result.report.pdf, result.report.sha256)];
+  const artifacts = [
+    await storeArtifact(
+      deps,
+      v,
+      'report',
+      reportType,
+      v.method === 'certified' ? 'certified_liveness_result.pdf' : 'liveness_result.pdf',
+      'application/pdf',
+      result.report.pdf,
+      result.report.sha256,
+    ),
+  ];
   for (const k of result.keyFrames ?? []) {
     if (k.step === 'face') continue; // the face stays inside the report; Treezor has no document type for a selfie
-    artifacts.push(await storeArtifact(deps, v, k.step, documentTypeIdForCapture(v.documentType), `${k.step}.jpg`, 'image/jpeg', k.jpeg));
+    artifacts.push(
+      await storeArtifact(
+        deps,
+        v,
+        k.step,
+        documentTypeIdForCapture(v.documentType),
+        `${k.step}.jpg`,
+        'image/jpeg',
+        k.jpeg,
+      ),
+    );
   }
-  const out = await deps.db.transaction(async (tx) => {
-    const locked = await findById(tx, v.id, true);
-    if (!locked || locked.state !== 'processing') return null;
-    for (const a of artifacts) {
-      await tx.query(
-        `insert into verification_artifacts (id, verification_id, kind, document_type_id, name, blob_key, content_type, bytes, sha256)
+  const out = await deps.db
+    .transaction(async (tx) => {
+      const locked = await findById(tx, v.id, true);
+      if (locked?.state !== 'processing') return null;
+      for (const a of artifacts) {
+        await tx.query(
+          `insert into verification_artifacts (id, verification_id, kind, document_type_id, name, blob_key, content_type, bytes, sha256)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [a.id, v.id, a.kind, a.typeId, a.name, a.key, a.contentType, a.bytes, a.sha256],
+          [a.id, v.id, a.kind, a.typeId, a.name, a.key, a.contentType, a.bytes, a.sha256],
+        );
+      }
+      const analysis = {
+        ...(locked.analysis ?? {}),
+        extracted: result.extracted ?? null,
+        evidence: result.evidence,
+        reportSha256: result.report.sha256,
+      };
+      return commitTransition(
+        tx,
+        locked,
+        { type: 'analysis_done', score: result.score, reasons: result.reasons, comment: result.comment },
+        deps.clock.now(),
+        { analysis },
       );
-    }
-    const analysis = { ...(locked.analysis ?? {}), extracted: result.extracted ?? null, evidence: result.evidence, reportSha256: result.report.sha256 };
-    return commitTransition(tx, locked, { type: 'analysis_done', score: result.score, reasons: result.reasons, comment: result.comment }, deps.clock.now(), { analysis });
-  }).catch(async (e) => {
-    for (const a of artifacts) await deps.blobs.delete(a.key).catch(() => {});
-    throw e;
-  });
+    })
+    .catch(async (e) => {
+      for (const a of artifacts) await deps.blobs.delete(a.key).catch(() => {});
+      throw e;
+    });
   if (!out) {
     // Superseded meanwhile, or another run won: drop what this run stored.
     for (const a of artifacts) await deps.blobs.delete(a.key).catch(() => {});
@@ -107,11 +188,13 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
 /** The job failed on every attempt: the integrator still gets its kycliveness.update (1901, human review). */
 export async function recordAnalysisFailure(deps: AppDeps, verificationId: string): Promise<void> {
   const v = await findById(deps.db, verificationId);
-  if (!v || v.state !== 'processing') return;
+  if (v?.state !== 'processing') return;
   const media = await loadMedia(deps, v.id);
   const r = await simulatedResult(
     { verificationId: v.id, method: v.method, challenges: v.challenges, metadata: {}, media: unstaged(media) },
-    { score: -1, reasons: [1901], comment: 'The analysis failed repeatedly; human review required.' }, deps.clock.now(), { simulated: false },
+    { score: -1, reasons: [1901], comment: 'The analysis failed repeatedly; human review required.' },
+    deps.clock.now(),
+    { simulated: false },
   );
   await recordAnalysis(deps, v, { ...r, evidence: { analyzer: 'none', failure: true } });
 }

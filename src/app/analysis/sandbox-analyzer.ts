@@ -14,9 +14,19 @@ export interface SimulatedOutcome {
   comment: string;
 }
 
-export async function simulatedResult(input: AnalysisInput, outcome: SimulatedOutcome | null, now: Date, opts: { simulated?: boolean } = {}): Promise<AnalysisResult> {
+export async function simulatedResult(
+  input: AnalysisInput,
+  outcome: SimulatedOutcome | null,
+  now: Date,
+  opts: { simulated?: boolean } = {},
+): Promise<AnalysisResult> {
   const simulated = opts.simulated ?? true;
-  const o: SimulatedOutcome = outcome ?? { score: -1, reasons: [], comment: 'Media were not analysed: this kyclive runs the sandbox analyzer (set KYCLIVE_ANALYZER=engine); human review required.' };
+  const o: SimulatedOutcome = outcome ?? {
+    score: -1,
+    reasons: [],
+    comment:
+      'Media were not analysed: this kyclive runs the sandbox analyzer (set KYCLIVE_ANALYZER=engine); human review required.',
+  };
   const report = await renderSynthesisReport({
     verificationId: input.verificationId,
     method: input.method,

@@ -23,7 +23,9 @@ const COLOR = /^#[0-9a-fA-F]{6}$/;
 export const LOGO_DATA_MAX_CHARS = 128 * 1024;
 
 function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const [r, g, b] = [1, 3, 5]
+    .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
@@ -34,16 +36,31 @@ export function contrastRatio(a: string, b: string): number {
 
 function validateLogo(raw: string): string {
   if (raw.startsWith('data:')) {
-    if (raw.length > LOGO_DATA_MAX_CHARS) throw new KycError('payload_too_large', `logoUrl as a data URL may be at most ${LOGO_DATA_MAX_CHARS} characters.`, { param: 'logoUrl' });
+    if (raw.length > LOGO_DATA_MAX_CHARS)
+      throw new KycError(
+        'payload_too_large',
+        `logoUrl as a data URL may be at most ${LOGO_DATA_MAX_CHARS} characters.`,
+        { param: 'logoUrl' },
+      );
     if (!/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/]+={0,2}$/.test(raw)) {
-      throw new KycError('invalid_request', 'logoUrl data URLs must be base64 PNG, JPEG or WebP images.', { param: 'logoUrl' });
+      throw new KycError('invalid_request', 'logoUrl data URLs must be base64 PNG, JPEG or WebP images.', {
+        param: 'logoUrl',
+      });
     }
     return raw;
   }
   let u: URL;
-  try { u = new URL(raw); } catch { throw new KycError('invalid_request', 'logoUrl must be an https URL or a data:image URL.', { param: 'logoUrl' }); }
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new KycError('invalid_request', 'logoUrl must be an https URL or a data:image URL.', { param: 'logoUrl' });
+  }
   if (u.protocol !== 'https:' || u.username || u.password || raw.length > 2000) {
-    throw new KycError('invalid_request', 'logoUrl must be an https URL (at most 2000 characters, no credentials) or a data:image URL.', { param: 'logoUrl' });
+    throw new KycError(
+      'invalid_request',
+      'logoUrl must be an https URL (at most 2000 characters, no credentials) or a data:image URL.',
+      { param: 'logoUrl' },
+    );
   }
   return u.toString();
 }
@@ -51,18 +68,25 @@ function validateLogo(raw: string): string {
 function validateName(raw: string): string {
   const s = raw.trim();
   // eslint-disable-next-line no-control-regex
-  if (s.length < 1 || s.length > 80 || /[\u0000-\u001f\u007f]/.test(s)) throw new KycError('invalid_request', 'name must be 1 to 80 printable characters.', { param: 'name' });
+  if (s.length < 1 || s.length > 80 || /[\u0000-\u001f\u007f]/.test(s))
+    throw new KycError('invalid_request', 'name must be 1 to 80 printable characters.', { param: 'name' });
   return s;
 }
 
 async function load(deps: AppDeps, clientId: string): Promise<Branding> {
   const r = await deps.db.query<{ branding: Record<string, unknown>; default_redirect_url: string | null }>(
-    'select branding, default_redirect_url from clients where id = $1', [clientId]);
+    'select branding, default_redirect_url from clients where id = $1',
+    [clientId],
+  );
   const b = r.rows[0]?.branding ?? {};
   const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : null);
   return {
-    name: s('name'), primaryColor: s('primaryColor'), backgroundColor: s('backgroundColor'), textColor: s('textColor'),
-    logoUrl: s('logoUrl'), defaultRedirectUrl: r.rows[0]?.default_redirect_url ?? null,
+    name: s('name'),
+    primaryColor: s('primaryColor'),
+    backgroundColor: s('backgroundColor'),
+    textColor: s('textColor'),
+    logoUrl: s('logoUrl'),
+    defaultRedirectUrl: r.rows[0]?.default_redirect_url ?? null,
   };
 }
 
@@ -73,15 +97,22 @@ export const getBranding = load;
  * merged result (contrast depends on two fields) before writing anything.
  */
 export async function updateBranding(deps: AppDeps, clientId: string, body: unknown): Promise<Branding> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KycError('invalid_request', 'The request body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new KycError('invalid_request', 'The request body must be a JSON object.');
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((k) => !(FIELDS as readonly string[]).includes(k) && k !== 'accessTag');
-  if (unknown.length) throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}. Allowed: ${FIELDS.join(', ')}.`, { param: unknown[0] });
+  if (unknown.length)
+    throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}. Allowed: ${FIELDS.join(', ')}.`, {
+      param: unknown[0],
+    });
   const next = await load(deps, clientId);
   for (const k of FIELDS) {
     if (!(k in b)) continue;
     const v = b[k];
-    if (v === null) { next[k] = null; continue; }
+    if (v === null) {
+      next[k] = null;
+      continue;
+    }
     if (typeof v !== 'string') throw new KycError('invalid_request', `${k} must be a string or null.`, { param: k });
     if (k === 'name') next.name = validateName(v);
     else if (k === 'logoUrl') next.logoUrl = validateLogo(v);
@@ -95,11 +126,19 @@ export async function updateBranding(deps: AppDeps, clientId: string, body: unkn
   const bg = next.backgroundColor ?? DEFAULT_COLORS.backgroundColor;
   const ratio = contrastRatio(text, bg);
   if (ratio < 4.5) {
-    throw new KycError('invalid_request', `textColor on backgroundColor has a contrast of ${ratio.toFixed(2)}:1; at least 4.5:1 is required (WCAG AA).`, { param: 'textColor' in b ? 'textColor' : 'backgroundColor' });
+    throw new KycError(
+      'invalid_request',
+      `textColor on backgroundColor has a contrast of ${ratio.toFixed(2)}:1; at least 4.5:1 is required (WCAG AA).`,
+      { param: 'textColor' in b ? 'textColor' : 'backgroundColor' },
+    );
   }
   const { defaultRedirectUrl, ...look } = next;
   const stored = Object.fromEntries(Object.entries(look).filter(([, v]) => v !== null));
-  await deps.db.query('update clients set branding = $2, default_redirect_url = $3 where id = $1', [clientId, JSON.stringify(stored), defaultRedirectUrl]);
+  await deps.db.query('update clients set branding = $2, default_redirect_url = $3 where id = $1', [
+    clientId,
+    JSON.stringify(stored),
+    defaultRedirectUrl,
+  ]);
   return next;
 }
 

@@ -19,12 +19,19 @@ export const isTokenShape = (t: unknown): t is string => typeof t === 'string' &
  * look the same. A phone that claimed a desktop's handoff link holds its own token for the same
  * verification (`via: 'handoff'`), so the desktop can tell who films.
  */
-export async function resolveCaptureToken(q: Queryable, token: unknown, forUpdate = false): Promise<{ verification: Verification; via: 'link' | 'handoff' }> {
+export async function resolveCaptureToken(
+  q: Queryable,
+  token: unknown,
+  forUpdate = false,
+): Promise<{ verification: Verification; via: 'link' | 'handoff' }> {
   if (!isTokenShape(token)) throw new KycError('not_found', 'Unknown identification link.');
   const hash = sha256Hex(token);
   const v = await findByTokenHash(q, hash, forUpdate);
   if (v) return { verification: v, via: 'link' };
-  const h = await q.query<{ verification_id: string }>('select verification_id from capture_handoffs where phone_token_hash = $1', [hash]);
+  const h = await q.query<{ verification_id: string }>(
+    'select verification_id from capture_handoffs where phone_token_hash = $1',
+    [hash],
+  );
   const hv = h.rows[0] ? await findById(q, h.rows[0].verification_id, forUpdate) : null;
   if (!hv) throw new KycError('not_found', 'Unknown identification link.');
   return { verification: hv, via: 'handoff' };

@@ -16,13 +16,20 @@ import { isTokenShape, resolveCaptureToken } from './capture-session.ts';
 export const HANDOFF_TTL_SECONDS = 10 * 60;
 const MAX_HANDOFFS_PER_VERIFICATION = 10;
 
-export async function createHandoff(deps: AppDeps, token: unknown): Promise<{ url: string; expiresAt: string; qrSvg: string }> {
+export async function createHandoff(
+  deps: AppDeps,
+  token: unknown,
+): Promise<{ url: string; expiresAt: string; qrSvg: string }> {
   const { verification: v, via } = await resolveCaptureToken(deps.db, token);
   const now = deps.clock.now();
   transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now);
   if (via === 'handoff') throw new KycError('conflict', 'This session is already on a phone.');
-  const n = await deps.db.query<{ n: string }>('select count(*) as n from capture_handoffs where verification_id = $1', [v.id]);
-  if (Number(n.rows[0].n) >= MAX_HANDOFFS_PER_VERIFICATION) throw new KycError('rate_limited', 'Too many phone links for this verification.');
+  const n = await deps.db.query<{ n: string }>(
+    'select count(*) as n from capture_handoffs where verification_id = $1',
+    [v.id],
+  );
+  if (Number(n.rows[0].n) >= MAX_HANDOFFS_PER_VERIFICATION)
+    throw new KycError('rate_limited', 'Too many phone links for this verification.');
   const link = randomToken(32);
   const expiresAt = new Date(Math.min(now.getTime() + HANDOFF_TTL_SECONDS * 1000, v.expiresAt.getTime()));
   await deps.db.query(
@@ -39,15 +46,22 @@ export async function claimHandoff(deps: AppDeps, linkToken: unknown): Promise<{
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     const r = await tx.query<{ id: string; verification_id: string; expires_at: Date; claimed_at: Date | null }>(
-      'select id, verification_id, expires_at, claimed_at from capture_handoffs where link_token_hash = $1 for update', [sha256Hex(linkToken)]);
+      'select id, verification_id, expires_at, claimed_at from capture_handoffs where link_token_hash = $1 for update',
+      [sha256Hex(linkToken)],
+    );
     const h = r.rows[0];
     if (!h) throw new KycError('not_found', 'Unknown link.');
     if (h.claimed_at) throw new KycError('gone', 'This link was already used.', { details: { reason: 'used' } });
-    if (now.getTime() >= new Date(h.expires_at).getTime()) throw new KycError('gone', 'This link has expired.', { details: { reason: 'expired' } });
+    if (now.getTime() >= new Date(h.expires_at).getTime())
+      throw new KycError('gone', 'This link has expired.', { details: { reason: 'expired' } });
     const v = (await findById(tx, h.verification_id))!;
     transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now);
     const phoneToken = randomToken(32);
-    await tx.query('update capture_handoffs set claimed_at = $2, phone_token_hash = $3 where id = $1', [h.id, now, sha256Hex(phoneToken)]);
+    await tx.query('update capture_handoffs set claimed_at = $2, phone_token_hash = $3 where id = $1', [
+      h.id,
+      now,
+      sha256Hex(phoneToken),
+    ]);
     return { phoneToken };
   });
 }

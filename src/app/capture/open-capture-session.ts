@@ -26,11 +26,18 @@ export async function openCaptureSession(deps: AppDeps, token: unknown): Promise
   const now = deps.clock.now();
   const state = effectiveState(v, now);
   if (state === 'initiated' && !v.startedAt) await applyPatch(deps.db, v.id, { startedAt: now }, now);
-  const c = await deps.db.query<{ name: string; branding: Record<string, unknown> }>('select name, branding from clients where id = $1', [v.clientId]);
-  const media = await deps.db.query<{ step: string }>('select step from capture_media where verification_id = $1', [v.id]);
+  const c = await deps.db.query<{ name: string; branding: Record<string, unknown> }>(
+    'select name, branding from clients where id = $1',
+    [v.clientId],
+  );
+  const media = await deps.db.query<{ step: string }>('select step from capture_media where verification_id = $1', [
+    v.id,
+  ]);
   const h = await deps.db.query<{ claimed: boolean; pending: boolean }>(
     `select bool_or(claimed_at is not null) as claimed, bool_or(claimed_at is null and expires_at > $2) as pending
-       from capture_handoffs where verification_id = $1`, [v.id, now]);
+       from capture_handoffs where verification_id = $1`,
+    [v.id, now],
+  );
   const finished = state === 'processing' || state === 'processed' || state === 'aborted';
   return {
     identificationId: v.id,
@@ -46,12 +53,19 @@ export async function openCaptureSession(deps: AppDeps, token: unknown): Promise
     handoff: h.rows[0]?.claimed ? 'claimed' : h.rows[0]?.pending ? 'pending' : 'none',
     handoffAvailable: via === 'link' && phoneCanUse(deps.config.publicBaseUrl),
     redirectUrl: finished
-      ? buildRedirectUrl(v.redirectUrl, v.id, state === 'aborted'
-        ? { status: 'aborted', returnReason: v.returnReason ?? 'error', errorType: v.errorType ?? 'none' }
-        : { status: 'processing', returnReason: 'none', errorType: 'none' })
+      ? buildRedirectUrl(
+          v.redirectUrl,
+          v.id,
+          state === 'aborted'
+            ? { status: 'aborted', returnReason: v.returnReason ?? 'error', errorType: v.errorType ?? 'none' }
+            : { status: 'processing', returnReason: 'none', errorType: 'none' },
+        )
       : null,
     branding: publicBranding(c.rows[0]?.name ?? '', c.rows[0]?.branding ?? {}),
     // Only codes safe for the end user (capture quality, document acceptability).
-    userReasons: state === 'processed' ? reasonsForEndUser(v.reasons ?? []).map((r) => ({ code: r.code, message: r.message })) : [],
+    userReasons:
+      state === 'processed'
+        ? reasonsForEndUser(v.reasons ?? []).map((r) => ({ code: r.code, message: r.message }))
+        : [],
   };
 }

@@ -37,7 +37,8 @@ function inspect(contentType: string): { stream: Transform; digest: () => string
       cb(null, chunk);
     },
     flush(cb) {
-      if (!checked && !check(head)) return cb(new KycError('invalid_request', 'The upload is empty or too short to be a media file.'));
+      if (!checked && !check(head))
+        return cb(new KycError('invalid_request', 'The upload is empty or too short to be a media file.'));
       cb();
     },
   });
@@ -45,14 +46,22 @@ function inspect(contentType: string): { stream: Transform; digest: () => string
 }
 
 export async function uploadCaptureMedia(
-  deps: AppDeps, token: unknown, rawStep: unknown, rawContentType: unknown, body: Readable,
+  deps: AppDeps,
+  token: unknown,
+  rawStep: unknown,
+  rawContentType: unknown,
+  body: Readable,
 ): Promise<{ step: CaptureStep; bytes: number; sha256: string }> {
   if (typeof rawStep !== 'string' || !(CAPTURE_STEPS as readonly string[]).includes(rawStep)) {
     throw new KycError('invalid_request', `step must be one of ${CAPTURE_STEPS.join(', ')}.`, { param: 'step' });
   }
   const step = rawStep as CaptureStep;
-  const contentType = String(rawContentType ?? '').split(';')[0].trim().toLowerCase();
-  if (!MEDIA[contentType]) throw new KycError('unsupported_media_type', `Content-Type must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}.`);
+  const contentType = String(rawContentType ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+  if (!MEDIA[contentType])
+    throw new KycError('unsupported_media_type', `Content-Type must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}.`);
   const v = await findByCaptureToken(deps.db, token);
   const now = deps.clock.now();
   transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now); // throws 410/409
@@ -75,8 +84,15 @@ export async function uploadCaptureMedia(
     replaced = await deps.db.transaction(async (tx) => {
       const locked = await findById(tx, v.id, true);
       // The verification may have been superseded or completed while the bytes were streaming.
-      transition({ id: v.id, state: locked!.state, expiresAt: locked!.expiresAt, startedAt: locked!.startedAt }, { type: 'open' }, deps.clock.now());
-      const old = await tx.query<{ blob_key: string }>('select blob_key from capture_media where verification_id = $1 and step = $2', [v.id, step]);
+      transition(
+        { id: v.id, state: locked!.state, expiresAt: locked!.expiresAt, startedAt: locked!.startedAt },
+        { type: 'open' },
+        deps.clock.now(),
+      );
+      const old = await tx.query<{ blob_key: string }>(
+        'select blob_key from capture_media where verification_id = $1 and step = $2',
+        [v.id, step],
+      );
       await tx.query(
         `insert into capture_media (id, verification_id, step, blob_key, content_type, bytes, sha256, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (verification_id, step) do update set blob_key = excluded.blob_key, content_type = excluded.content_type,

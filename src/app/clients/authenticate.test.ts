@@ -27,13 +27,26 @@ before(async () => {
       return raw.query(sql, params);
     },
   });
-  deps = { db, clock, config: loadConfig({ KYCLIVE_DATA_DIR: '/nonexistent' }, { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) }), log: silentLog, wake: noWakeups } as unknown as AppDeps;
+  deps = {
+    db,
+    clock,
+    config: loadConfig(
+      { KYCLIVE_DATA_DIR: '/nonexistent' },
+      { secret: randomBytes(32), blobEncryptionKey: randomBytes(32) },
+    ),
+    log: silentLog,
+    wake: noWakeups,
+  } as unknown as AppDeps;
 });
 after(() => db.close());
 
 async function tokenFor() {
   const c = await createClient(db, { name: 'auth', scopes: ['read_write'] });
-  const t = await issueToken(deps, { grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret });
+  const t = await issueToken(deps, {
+    grant_type: 'client_credentials',
+    client_id: c.clientId,
+    client_secret: c.clientSecret,
+  });
   return { clientId: c.clientId, authorization: `Bearer ${t.access_token}` };
 }
 

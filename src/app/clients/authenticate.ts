@@ -7,7 +7,11 @@ export interface Principal {
   scopes: ReadonlySet<string>;
 }
 
-interface ClientState { version: number; disabled: boolean; at: number }
+interface ClientState {
+  version: number;
+  disabled: boolean;
+  at: number;
+}
 
 /**
  * Verifies a bearer token. The client's secret version and status are cached for a few seconds:
@@ -31,7 +35,12 @@ const REFRESH_AHEAD_MS = 1000;
  */
 const VERIFIED_TOKENS_MAX = 10_000;
 
-interface Verified { clientId: string; scopes: ReadonlySet<string>; version: unknown; exp: number }
+interface Verified {
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  version: unknown;
+  exp: number;
+}
 
 export function createAuthenticator(deps: AppDeps) {
   const key = subKey(deps.config.secret, 'jwt');
@@ -43,7 +52,12 @@ export function createAuthenticator(deps: AppDeps) {
     if (hit) return hit.exp > nowSeconds ? hit : null;
     const claims = verifyJwt(token, key, nowSeconds);
     if (!claims || typeof claims.sub !== 'string' || typeof claims.scope !== 'string') return null;
-    const v: Verified = { clientId: claims.sub, scopes: new Set(claims.scope.split(' ')), version: claims.sv, exp: claims.exp as number };
+    const v: Verified = {
+      clientId: claims.sub,
+      scopes: new Set(claims.scope.split(' ')),
+      version: claims.sv,
+      exp: claims.exp as number,
+    };
     if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear();
     verified.set(token, v);
     return v;
@@ -57,9 +71,13 @@ export function createAuthenticator(deps: AppDeps) {
     if (p) return p;
     p = (async () => {
       const r = await deps.db.query<{ secret_version: number; disabled_at: Date | null }>(
-        'select secret_version, disabled_at from clients where id = $1', [clientId],
+        'select secret_version, disabled_at from clients where id = $1',
+        [clientId],
       );
-      if (!r.rows[0]) { cache.delete(clientId); return null; }
+      if (!r.rows[0]) {
+        cache.delete(clientId);
+        return null;
+      }
       const s = { version: r.rows[0].secret_version, disabled: !!r.rows[0].disabled_at, at: nowMs };
       cache.set(clientId, s);
       return s;
@@ -79,7 +97,8 @@ export function createAuthenticator(deps: AppDeps) {
   }
 
   function admit(t: Verified, st: ClientState | null): Principal {
-    if (!st || st.disabled || st.version !== t.version) throw new KycError('unauthorized', 'The access token is no longer valid.');
+    if (!st || st.disabled || st.version !== t.version)
+      throw new KycError('unauthorized', 'The access token is no longer valid.');
     return { clientId: t.clientId, scopes: t.scopes };
   }
 
@@ -89,7 +108,11 @@ export function createAuthenticator(deps: AppDeps) {
    * when the client's state had to be read.
    */
   return function authenticate(authorization: string | undefined): Principal | Promise<Principal> {
-    if (!authorization) throw new KycError('unauthorized', 'Missing Authorization header: use Authorization: Bearer <access_token> from POST /oauth/token.');
+    if (!authorization)
+      throw new KycError(
+        'unauthorized',
+        'Missing Authorization header: use Authorization: Bearer <access_token> from POST /oauth/token.',
+      );
     const m = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!m) throw new KycError('unauthorized', 'The Authorization header must be "Bearer <access_token>".');
     const nowMs = deps.clock.now().getTime();
@@ -99,4 +122,3 @@ export function createAuthenticator(deps: AppDeps) {
     return st instanceof Promise ? st.then((s) => admit(t, s)) : admit(t, st);
   };
 }
-

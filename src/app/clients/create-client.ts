@@ -12,13 +12,22 @@ export interface CreatedClient {
 }
 
 /** Creates a client (= a tenant). The secret is returned once and only its hash is kept. */
-export async function createClient(db: Queryable, input: { name: unknown; scopes: unknown; method?: unknown }): Promise<CreatedClient> {
+export async function createClient(
+  db: Queryable,
+  input: { name: unknown; scopes: unknown; method?: unknown },
+): Promise<CreatedClient> {
   if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 100) {
-    throw new KycError('invalid_request', 'The name field must be a non-empty string of at most 100 characters.', { param: 'name' });
+    throw new KycError('invalid_request', 'The name field must be a non-empty string of at most 100 characters.', {
+      param: 'name',
+    });
   }
   const scopes = typeof input.scopes === 'string' ? input.scopes.split(/[\s,]+/).filter(Boolean) : input.scopes;
   if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string' && isScope(s))) {
-    throw new KycError('invalid_request', 'The scopes field must list scopes among read_only, read_write, read_all, admin, legal, keys.', { param: 'scopes' });
+    throw new KycError(
+      'invalid_request',
+      'The scopes field must list scopes among read_only, read_write, read_all, admin, legal, keys.',
+      { param: 'scopes' },
+    );
   }
   const method = input.method ?? 'liveness';
   if (method !== 'liveness' && method !== 'certified') {
@@ -31,5 +40,11 @@ export async function createClient(db: Queryable, input: { name: unknown; scopes
     `insert into clients (id, name, secret_hash, scopes, verification_method) values ($1, $2, $3, $4, $5) returning treezor_client_id`,
     [clientId, input.name.trim(), await hashSecret(clientSecret), uniq, method],
   );
-  return { clientId, clientSecret, treezorClientId: r.rows[0].treezor_client_id, name: input.name.trim(), scopes: uniq };
+  return {
+    clientId,
+    clientSecret,
+    treezorClientId: r.rows[0].treezor_client_id,
+    name: input.name.trim(),
+    scopes: uniq,
+  };
 }

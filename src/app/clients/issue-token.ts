@@ -15,28 +15,47 @@ export interface TokenRequest {
  * granted (Treezor D-scopes); asking for none gives all granted ones. Unknown client and wrong
  * secret answer the same, so client ids cannot be probed.
  */
-export async function issueToken(deps: AppDeps, req: TokenRequest): Promise<{ token_type: 'Bearer'; expires_in: number; access_token: string; scope: string }> {
+export async function issueToken(
+  deps: AppDeps,
+  req: TokenRequest,
+): Promise<{ token_type: 'Bearer'; expires_in: number; access_token: string; scope: string }> {
   if (req.grant_type !== 'client_credentials') {
-    throw new KycError('invalid_request', 'grant_type must be client_credentials.', { param: 'grant_type', details: { oauthError: 'unsupported_grant_type' } });
+    throw new KycError('invalid_request', 'grant_type must be client_credentials.', {
+      param: 'grant_type',
+      details: { oauthError: 'unsupported_grant_type' },
+    });
   }
-  if (typeof req.client_id !== 'string' || !req.client_id || typeof req.client_secret !== 'string' || !req.client_secret) {
+  if (
+    typeof req.client_id !== 'string' ||
+    !req.client_id ||
+    typeof req.client_secret !== 'string' ||
+    !req.client_secret
+  ) {
     throw new KycError('invalid_client', 'client_id and client_secret are required.', { param: 'client_id' });
   }
   const r = await deps.db.query<{ id: string; secret_hash: string; scopes: string[]; secret_version: number }>(
-    `select id, secret_hash, scopes, secret_version from clients where id = $1 and disabled_at is null`, [req.client_id],
+    `select id, secret_hash, scopes, secret_version from clients where id = $1 and disabled_at is null`,
+    [req.client_id],
   );
   const c = r.rows[0];
   const ok = c ? await verifySecret(req.client_secret, c.secret_hash) : false;
   if (!c || !ok) throw new KycError('invalid_client', 'Invalid client credentials.');
   let scopes = c.scopes;
   if (req.scope !== undefined && req.scope !== '') {
-    if (typeof req.scope !== 'string') throw new KycError('invalid_request', 'scope must be a space-separated string.', { param: 'scope' });
+    if (typeof req.scope !== 'string')
+      throw new KycError('invalid_request', 'scope must be a space-separated string.', { param: 'scope' });
     const asked = req.scope.split(/\s+/).filter(Boolean);
     scopes = c.scopes.filter((s) => asked.includes(s));
-    if (scopes.length === 0) throw new KycError('forbidden_scope', 'None of the requested scopes is granted to this client.', { param: 'scope' });
+    if (scopes.length === 0)
+      throw new KycError('forbidden_scope', 'None of the requested scopes is granted to this client.', {
+        param: 'scope',
+      });
   }
   const now = Math.floor(deps.clock.now().getTime() / 1000);
   const ttl = deps.config.tokenTtlSeconds;
-  const access_token = signJwt({ sub: c.id, scope: scopes.join(' '), sv: c.secret_version, iat: now, exp: now + ttl }, subKey(deps.config.secret, 'jwt'));
+  const access_token = signJwt(
+    { sub: c.id, scope: scopes.join(' '), sv: c.secret_version, iat: now, exp: now + ttl },
+    subKey(deps.config.secret, 'jwt'),
+  );
   return { token_type: 'Bearer', expires_in: ttl, access_token, scope: scopes.join(' ') };
 }

@@ -21,7 +21,9 @@ export function createLoginThrottle(now: () => number) {
     for (const k of keys) {
       const f = failures.get(k);
       if (f && t - f.since < WINDOW_MS && f.count >= limitOf(k)) {
-        throw new KycError('rate_limited', 'Too many failed authentications; try again in a minute.', { details: { retryAfterSeconds: Math.ceil((f.since + WINDOW_MS - t) / 1000) } });
+        throw new KycError('rate_limited', 'Too many failed authentications; try again in a minute.', {
+          details: { retryAfterSeconds: Math.ceil((f.since + WINDOW_MS - t) / 1000) },
+        });
       }
     }
   }

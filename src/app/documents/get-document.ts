@@ -5,7 +5,8 @@ import type { Queryable } from '../ports.ts';
 
 export function parseDocumentId(raw: unknown): number {
   const s = String(raw ?? '');
-  if (!/^[1-9]\d{0,14}$/.test(s)) throw new KycError('invalid_request', 'The documentId must be a positive integer.', { param: 'documentId' });
+  if (!/^[1-9]\d{0,14}$/.test(s))
+    throw new KycError('invalid_request', 'The documentId must be a positive integer.', { param: 'documentId' });
   return Number(s);
 }
 

@@ -20,13 +20,27 @@ export function isValidIban(iban: string): boolean {
  * transfer. It is what the liveness method's extra validation (a transfer from an account in the
  * user's name) will consume; the matching itself is future work and documented as such.
  */
-export async function simulatePayinSct(deps: AppDeps, clientId: string, body: unknown): Promise<{ id: number; txId: string; payinId: number; returnReasonCode: null }> {
-  if (!deps.config.sandbox) throw new KycError('sandbox_disabled', 'Simulation endpoints are disabled on this server (KYCLIVE_SANDBOX=0).');
+export async function simulatePayinSct(
+  deps: AppDeps,
+  clientId: string,
+  body: unknown,
+): Promise<{ id: number; txId: string; payinId: number; returnReasonCode: null }> {
+  if (!deps.config.sandbox)
+    throw new KycError('sandbox_disabled', 'Simulation endpoints are disabled on this server (KYCLIVE_SANDBOX=0).');
   const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b.iban !== 'string' || !isValidIban(b.iban)) throw new KycError('invalid_request', 'iban must be a valid IBAN.', { param: 'iban' });
+  if (typeof b.iban !== 'string' || !isValidIban(b.iban))
+    throw new KycError('invalid_request', 'iban must be a valid IBAN.', { param: 'iban' });
   const amount = typeof b.amount === 'string' ? Number(b.amount) : b.amount;
-  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0 || amount > 1e9 || Math.round(amount * 100) !== amount * 100) {
-    throw new KycError('invalid_request', 'amount must be a positive number with at most 2 decimals.', { param: 'amount' });
+  if (
+    typeof amount !== 'number' ||
+    !Number.isFinite(amount) ||
+    amount <= 0 ||
+    amount > 1e9 ||
+    Math.round(amount * 100) !== amount * 100
+  ) {
+    throw new KycError('invalid_request', 'amount must be a positive number with at most 2 decimals.', {
+      param: 'amount',
+    });
   }
   const txId = randomToken(12).slice(0, 16);
   const r = await deps.db.query<{ id: number; payin_id: number }>(

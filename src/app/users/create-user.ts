@@ -11,7 +11,10 @@ export async function createUser(deps: AppDeps, clientId: string, body: unknown)
     if (fields.parentUserId) {
       parentId = Number(fields.parentUserId);
       // A parent from another tenant is "not found", like any other foreign id.
-      if (!(await findUser(tx, clientId, parentId))) throw new KycError('invalid_request', 'parentUserId does not match any of your users.', { param: 'parentUserId' });
+      if (!(await findUser(tx, clientId, parentId)))
+        throw new KycError('invalid_request', 'parentUserId does not match any of your users.', {
+          param: 'parentUserId',
+        });
     }
     delete fields.parentUserId;
     const u = await insertUser(tx, clientId, fields, parentId, now);

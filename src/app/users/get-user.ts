@@ -5,11 +5,17 @@ import type { Queryable } from '../ports.ts';
 
 export function parseUserId(raw: unknown): number {
   const s = String(raw ?? '');
-  if (!/^[1-9]\d{0,14}$/.test(s)) throw new KycError('invalid_request', 'The userId must be a positive integer.', { param: 'userId' });
+  if (!/^[1-9]\d{0,14}$/.test(s))
+    throw new KycError('invalid_request', 'The userId must be a positive integer.', { param: 'userId' });
   return Number(s);
 }
 
-export async function requireUser(q: Queryable, clientId: string, userId: number, forUpdate = false): Promise<StoredUser> {
+export async function requireUser(
+  q: Queryable,
+  clientId: string,
+  userId: number,
+  forUpdate = false,
+): Promise<StoredUser> {
   const u = await findUser(q, clientId, userId, forUpdate);
   if (!u) throw new KycError('not_found', 'User not found.', { param: 'userId' });
   return u;

@@ -4,7 +4,12 @@ import { updateUserFields } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import { parseUserId } from './get-user.ts';
 
-export async function updateUser(deps: AppDeps, clientId: string, rawUserId: unknown, body: unknown): Promise<Record<string, unknown>> {
+export async function updateUser(
+  deps: AppDeps,
+  clientId: string,
+  rawUserId: unknown,
+  body: unknown,
+): Promise<Record<string, unknown>> {
   const userId = parseUserId(rawUserId);
   const fields = validateUserInput(body, 'update');
   const u = await updateUserFields(deps.db, clientId, userId, fields, deps.clock.now());

@@ -18,7 +18,11 @@ export interface Committed {
  * writes the patch, the outbox events and the jobs it asks for through the same transaction.
  */
 export async function commitTransition(
-  tx: Queryable, v: Verification, event: VerificationEvent, now: Date, extra: { analysis?: unknown; captureMetadata?: unknown; documentType?: string; documentCountry?: string } = {},
+  tx: Queryable,
+  v: Verification,
+  event: VerificationEvent,
+  now: Date,
+  extra: { analysis?: unknown; captureMetadata?: unknown; documentType?: string; documentCountry?: string } = {},
 ): Promise<Committed> {
   const result = transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, event, now);
   const changed = Object.keys(result.patch).length > 0;
@@ -33,10 +37,17 @@ export async function commitTransition(
     } else {
       const user = await findUser(tx, v.clientId, v.userId);
       if (!user) continue;
-      const r = await emitEvent(tx, {
-        clientId: v.clientId, name: eff.webhook, object: 'kycliveness', objectId: String(v.userId),
-        payload: kyclivenessPayload(after, user, eff.webhook === 'kycliveness.update'),
-      }, now);
+      const r = await emitEvent(
+        tx,
+        {
+          clientId: v.clientId,
+          name: eff.webhook,
+          object: 'kycliveness',
+          objectId: String(v.userId),
+          payload: kyclivenessPayload(after, user, eff.webhook === 'kycliveness.update'),
+        },
+        now,
+      );
       queuedWebhooks ||= r.deliveries > 0;
     }
   }

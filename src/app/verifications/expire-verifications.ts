@@ -27,7 +27,9 @@ export async function expireVerifications(deps: AppDeps): Promise<number> {
      marked as (
        insert into sweep_marks (name, swept_to) values ('verification_expiry', $1)
        on conflict (name) do update set swept_to = greatest(sweep_marks.swept_to, excluded.swept_to))
-     select count(*)::int as n from expired`, [now]);
+     select count(*)::int as n from expired`,
+    [now],
+  );
   await deps.db.query(`delete from idempotency_keys where created_at < $1::timestamptz - interval '24 hours'`, [now]);
   return r.rows[0].n;
 }

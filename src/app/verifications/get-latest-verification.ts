@@ -10,7 +10,11 @@ import { kyclivenessPayload } from './kycliveness-payload.ts';
  * latest verification as the webhooks describe it, so an integrator can poll or recover a
  * missed webhook.
  */
-export async function getLatestVerification(deps: AppDeps, clientId: string, rawUserId: unknown): Promise<Record<string, unknown>> {
+export async function getLatestVerification(
+  deps: AppDeps,
+  clientId: string,
+  rawUserId: unknown,
+): Promise<Record<string, unknown>> {
   const user = await requireUser(deps.db, clientId, parseUserId(rawUserId));
   const v = await findLatestForUser(deps.db, clientId, user.id);
   if (!v) throw new KycError('not_found', 'This user has no live verification.', { param: 'userId' });

@@ -13,7 +13,11 @@ import { parseUserId, requireUser } from '../users/get-user.ts';
  * document.create per new document. Idempotent: artifact_id is unique in documents, so a repeat
  * creates and emits nothing and answers with the same documents.
  */
-export async function importVerificationDocuments(deps: AppDeps, clientId: string, rawUserId: unknown): Promise<{ documents: Record<string, unknown>[]; created: number }> {
+export async function importVerificationDocuments(
+  deps: AppDeps,
+  clientId: string,
+  rawUserId: unknown,
+): Promise<{ documents: Record<string, unknown>[]; created: number }> {
   const userId = parseUserId(rawUserId);
   const now = deps.clock.now();
   const out = await deps.db.transaction(async (tx) => {
@@ -21,8 +25,12 @@ export async function importVerificationDocuments(deps: AppDeps, clientId: strin
     const v = await findLatestForUser(tx, clientId, user.id);
     if (!v) throw new KycError('not_found', 'This user has no live verification.', { param: 'userId' });
     const state = effectiveState(v, now);
-    if (state === 'superseded' || state === 'expired') throw new KycError('gone', `The latest live verification is ${state}.`, { details: { state } });
-    if (state !== 'processed') throw new KycError('not_processed', `The latest live verification is not processed yet (it is ${state}).`, { details: { state } });
+    if (state === 'superseded' || state === 'expired')
+      throw new KycError('gone', `The latest live verification is ${state}.`, { details: { state } });
+    if (state !== 'processed')
+      throw new KycError('not_processed', `The latest live verification is not processed yet (it is ${state}).`, {
+        details: { state },
+      });
     const ins = await tx.query<{ id: number }>(
       `insert into documents (client_id, user_id, verification_id, artifact_id, document_type_id, name, file_extension, blob_key, content_type, bytes, sha256, created_at)
        select $1, $2, a.verification_id, a.id, a.document_type_id, a.name,
@@ -38,7 +46,17 @@ export async function importVerificationDocuments(deps: AppDeps, clientId: strin
     let queued = false;
     for (const d of docs) {
       if (!createdIds.has(d.id)) continue;
-      const r = await emitEvent(tx, { clientId, name: 'document.create', object: 'document', objectId: String(d.id), payload: { documents: [toTreezorDocument(d)] } }, now);
+      const r = await emitEvent(
+        tx,
+        {
+          clientId,
+          name: 'document.create',
+          object: 'document',
+          objectId: String(d.id),
+          payload: { documents: [toTreezorDocument(d)] },
+        },
+        now,
+      );
       queued ||= r.deliveries > 0;
     }
     return { documents: docs.map(toTreezorDocument), created: createdIds.size, queued };

@@ -52,14 +52,20 @@ interface Pending extends InitiateRequest {
 const MAX_BATCH = 200;
 const MAX_ROUNDS = 3;
 
-const precondition = (missing: string[]) => new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, { param: missing[0], details: { missingFields: missing } });
+const precondition = (missing: string[]) =>
+  new KycError('precondition_required', `The user must have ${missing.join(', ')} set before a live verification.`, {
+    param: missing[0],
+    details: { missingFields: missing },
+  });
 
 // The supersedable states are written into the SQL rather than passed as a parameter: they are
 // constants of the domain, and the planner estimates a literal list better than `= any($n)`.
-const LIVE_STATES = [...SUPERSEDABLE_STATES].map((s) => {
-  if (!/^[a-z_]+$/.test(s)) throw new Error(`unexpected state name ${s}`);
-  return `'${s}'`;
-}).join(', ');
+const LIVE_STATES = [...SUPERSEDABLE_STATES]
+  .map((s) => {
+    if (!/^[a-z_]+$/.test(s)) throw new Error(`unexpected state name ${s}`);
+    return `'${s}'`;
+  })
+  .join(', ');
 
 // One statement per flush. users.liveness_missing is missingLivenessFields() of the stored fields,
 // kept by the users repo (migration 0004): only users with nothing missing get a verification. For
@@ -144,30 +150,57 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     // The verification method is the client's and is read in the statement, so every row carries a
     // challenge script, used only if the method turns out to be certified.
     const tokens = randomTokens(batch.length, 32);
-    const rows = batch.map((p, i) => ({ p, id: randomUUID(), token: tokens[i], next: null as string | null, first: true }));
+    const rows = batch.map((p, i) => ({
+      p,
+      id: randomUUID(),
+      token: tokens[i],
+      next: null as string | null,
+      first: true,
+    }));
     const last = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
       const k = `${r.p.clientId}:${r.p.userId}`;
       const prev = last.get(k);
-      if (prev) { prev.next = r.id; r.first = false; }
+      if (prev) {
+        prev.next = r.id;
+        r.first = false;
+      }
       last.set(k, r);
     }
     const records: InitiateRecord[] = rows.map((r) => ({
-      id: r.id, client_id: r.p.clientId, user_id: r.p.userId, token_hash: sha256Hex(r.token), redirect_url: r.p.redirectUrl ?? null,
-      challenges: makeChallenges(), next_id: r.next, first: r.first, at: now.getTime() / 1000, expires_at: expiresAt.getTime() / 1000,
+      id: r.id,
+      client_id: r.p.clientId,
+      user_id: r.p.userId,
+      token_hash: sha256Hex(r.token),
+      redirect_url: r.p.redirectUrl ?? null,
+      challenges: makeChallenges(),
+      next_id: r.next,
+      first: r.first,
+      at: now.getTime() / 1000,
+      expires_at: expiresAt.getTime() / 1000,
     }));
     /** A request that got no verification (see INITIATE_SQL); the others have no row. */
     type Refused = { id: string; found: boolean; missing: string[] | null; fields: Record<string, string> | null };
     const batchJson = JSON.stringify(records);
     const params = [deps.config.defaultRedirectUrl];
     const result = deps.db.preparedBatch
-      ? await deps.db.preparedBatch<Refused>('initiate_verifications', INITIATE_SQL, batchJson, records.map((r) => r.id), params)
+      ? await deps.db.preparedBatch<Refused>(
+          'initiate_verifications',
+          INITIATE_SQL,
+          batchJson,
+          records.map((r) => r.id),
+          params,
+        )
       : await deps.db.prepared<Refused>('initiate_verifications', INITIATE_SQL, [batchJson, ...params]);
     const refused = new Map(result.rows.map((f) => [f.id, f]));
     const unknown: { p: Pending; fields: Record<string, string> }[] = [];
     for (const r of rows) {
       const f = refused.get(r.id);
-      if (!f) r.p.resolve({ identificationId: r.id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}` });
+      if (!f)
+        r.p.resolve({
+          identificationId: r.id,
+          identificationUrl: `${deps.config.publicBaseUrl}/identification/${r.token}`,
+        });
       else if (!f.found) r.p.reject(new KycError('not_found', 'User not found.', { param: 'userId' }));
       else if (f.missing === null) unknown.push({ p: r.p, fields: f.fields ?? {} });
       else r.p.reject(precondition(f.missing));
@@ -175,15 +208,30 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
     // The requests' handlers continue only once this synchronous code is done, so release() here
     // still sends the next batch before any response is written. With users to send round again,
     // the batch keeps its users until they are back in the queue.
-    if (unknown.length === 0) { release(); return; }
+    if (unknown.length === 0) {
+      release();
+      return;
+    }
     // Users whose liveness_missing is not known yet: compute it here, store it, and send the ready
     // ones through the next flush. Bounded, in case their fields keep changing meanwhile.
-    const missing = await storeLivenessMissing(deps.db, unknown.map((u) => ({ id: u.p.userId, fields: u.fields })));
+    const missing = await storeLivenessMissing(
+      deps.db,
+      unknown.map((u) => ({ id: u.p.userId, fields: u.fields })),
+    );
     const again: Pending[] = [];
     unknown.forEach(({ p }, i) => {
       if (missing[i].length) p.reject(precondition(missing[i]));
-      else if (p.rounds + 1 >= MAX_ROUNDS) p.reject(new KycError('conflict', 'The user was being modified: try again.', { param: 'userId' }));
-      else again.push({ clientId: p.clientId, userId: p.userId, redirectUrl: p.redirectUrl, resolve: p.resolve, reject: p.reject, rounds: p.rounds + 1 });
+      else if (p.rounds + 1 >= MAX_ROUNDS)
+        p.reject(new KycError('conflict', 'The user was being modified: try again.', { param: 'userId' }));
+      else
+        again.push({
+          clientId: p.clientId,
+          userId: p.userId,
+          redirectUrl: p.redirectUrl,
+          resolve: p.resolve,
+          reject: p.reject,
+          rounds: p.rounds + 1,
+        });
     });
     // At the front: a later request for the same user is waiting in the queue, and it must still
     // supersede this one, not the other way round.
@@ -218,7 +266,10 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
         const k = `${p.clientId}:${p.userId}`;
         // A user's requests stay in order: all of them join (the statement chains them), or the
         // later ones wait for this batch because the batch is full or the user is in flight.
-        if (batch.length < MAX_BATCH && !busyUsers.has(k)) { users.add(k); batch.push(p); } else rest.push(p);
+        if (batch.length < MAX_BATCH && !busyUsers.has(k)) {
+          users.add(k);
+          batch.push(p);
+        } else rest.push(p);
       }
       if (batch.length === 0) return; // everything waits for a user already in flight
       queue = rest;
@@ -233,7 +284,9 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
         pump();
       };
       flush(batch, release)
-        .catch((e) => { for (const p of batch) p.reject(e); })
+        .catch((e) => {
+          for (const p of batch) p.reject(e);
+        })
         .finally(release);
     }
   }
@@ -244,11 +297,21 @@ export function createInitiateBatcher(deps: AppDeps, makeChallenges: () => Chall
       // spread followed by more properties is allocated in the old generation. Under load that was
       // 95 % of the event loop's promoted memory and a major collection every ~3 s, each pausing
       // every request in flight for 8-17 ms (see docs/benchmarks.md, session 10).
-      queue.push({ clientId: req.clientId, userId: req.userId, redirectUrl: req.redirectUrl, resolve, reject, rounds: 0 });
+      queue.push({
+        clientId: req.clientId,
+        userId: req.userId,
+        redirectUrl: req.redirectUrl,
+        resolve,
+        reject,
+        rounds: 0,
+      });
       // One macrotask lets the requests arriving together join the same batch.
       if (!scheduled) {
         scheduled = true;
-        setImmediate(() => { scheduled = false; pump(); });
+        setImmediate(() => {
+          scheduled = false;
+          pump();
+        });
       }
     });
   };

@@ -30,10 +30,16 @@ export function validateRedirectUrl(raw: unknown, param = 'redirectUrl'): string
 }
 
 function parseRedirectUrl(raw: unknown, param: string): string {
-  if (typeof raw !== 'string' || raw.length > 2000) throw new KycError('invalid_request', `${param} must be an absolute URL of at most 2000 characters.`, { param });
+  if (typeof raw !== 'string' || raw.length > 2000)
+    throw new KycError('invalid_request', `${param} must be an absolute URL of at most 2000 characters.`, { param });
   let u: URL;
-  try { u = new URL(raw); } catch { throw new KycError('invalid_request', `${param} must be an absolute URL.`, { param }); }
-  if (u.username || u.password) throw new KycError('invalid_request', `${param} must not contain credentials.`, { param });
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new KycError('invalid_request', `${param} must be an absolute URL.`, { param });
+  }
+  if (u.username || u.password)
+    throw new KycError('invalid_request', `${param} must not contain credentials.`, { param });
   if (u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.test(u.hostname))) return u.toString();
   throw new KycError('invalid_request', `${param} must use https (http is accepted for localhost only).`, { param });
 }
@@ -43,7 +49,10 @@ const CHALLENGE_POOL: ChallengeKind[] = ['turn_left', 'turn_right', 'blink', 'sm
 /** A fresh random ordered script per certified session, so a pre-recorded video cannot match it. */
 export function makeChallengeScript(pick: (n: number) => number = randomInt): Challenge[] {
   const pool = [...CHALLENGE_POOL];
-  for (let i = pool.length - 1; i > 0; i--) { const j = pick(i + 1); [pool[i], pool[j]] = [pool[j], pool[i]]; }
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = pick(i + 1);
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
   return pool.slice(0, 3).map((kind) => ({ kind, windowSeconds: 8 }));
 }
 
@@ -53,17 +62,28 @@ const batchers = new WeakMap<AppDeps, ReturnType<typeof createInitiateBatcher>>(
  * POST /v1/users/{userId}/kycliveness. A new verification supersedes the user's unfinished one
  * (its URL then answers 410). Concurrent requests are group-committed (initiate-batcher.ts).
  */
-export async function initiateVerification(deps: AppDeps, clientId: string, rawUserId: unknown, body: unknown): Promise<Initiated> {
+export async function initiateVerification(
+  deps: AppDeps,
+  clientId: string,
+  rawUserId: unknown,
+  body: unknown,
+): Promise<Initiated> {
   const userId = parseUserId(rawUserId);
   let redirectUrl: string | undefined;
   if (body !== undefined && body !== null && body !== '') {
-    if (typeof body !== 'object' || Array.isArray(body)) throw new KycError('invalid_request', 'The request body must be a JSON object.');
+    if (typeof body !== 'object' || Array.isArray(body))
+      throw new KycError('invalid_request', 'The request body must be a JSON object.');
     const b = body as Record<string, unknown>;
     const unknown = Object.keys(b).filter((k) => k !== 'redirectUrl' && k !== 'accessTag');
-    if (unknown.length) throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}.`, { param: unknown[0] });
-    if (b.redirectUrl !== undefined && b.redirectUrl !== null && b.redirectUrl !== '') redirectUrl = validateRedirectUrl(b.redirectUrl);
+    if (unknown.length)
+      throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}.`, { param: unknown[0] });
+    if (b.redirectUrl !== undefined && b.redirectUrl !== null && b.redirectUrl !== '')
+      redirectUrl = validateRedirectUrl(b.redirectUrl);
   }
   let submit = batchers.get(deps);
-  if (!submit) { submit = createInitiateBatcher(deps, makeChallengeScript); batchers.set(deps, submit); }
+  if (!submit) {
+    submit = createInitiateBatcher(deps, makeChallengeScript);
+    batchers.set(deps, submit);
+  }
   return submit({ clientId, userId, redirectUrl });
 }

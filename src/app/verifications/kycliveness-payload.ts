@@ -8,7 +8,11 @@ import type { Verification } from '../../storage/db/repo/verifications.ts';
  * `method`, `return-reason` and `error-type` are kyclive additions that clients may ignore.
  */
 export function kyclivenessPayload(v: Verification, user: StoredUser, withResult: boolean): Record<string, unknown> {
-  const extracted = (v.analysis?.extracted ?? null) as { firstname?: string; lastname?: string; birthday?: string } | null;
+  const extracted = (v.analysis?.extracted ?? null) as {
+    firstname?: string;
+    lastname?: string;
+    birthday?: string;
+  } | null;
   const p: Record<string, unknown> = {
     user_id: String(user.id),
     'identification-id': v.id,

@@ -17,7 +17,8 @@ export async function purgeCaptureMedia(deps: AppDeps, limit = 500): Promise<num
     [cutoff, limit],
   );
   for (const m of r.rows) await deps.blobs.delete(m.blob_key);
-  if (r.rows.length) await deps.db.query('delete from capture_media where id = any($1::uuid[])', [r.rows.map((m) => m.id)]);
+  if (r.rows.length)
+    await deps.db.query('delete from capture_media where id = any($1::uuid[])', [r.rows.map((m) => m.id)]);
   return r.rows.length + (await purgeOrphanChunks(deps, limit));
 }
 

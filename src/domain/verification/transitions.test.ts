@@ -36,34 +36,65 @@ const TABLE: [VerificationState, VerificationEvent, VerificationState | `error:$
 for (const [from, event, expected, effects] of TABLE) {
   test(`${from} + ${event.type} → ${expected}`, () => {
     if (expected.startsWith('error:')) {
-      assert.throws(() => transition(v(from), event, now), (e: unknown) => e instanceof KycError && e.code === expected.slice(6));
+      assert.throws(
+        () => transition(v(from), event, now),
+        (e: unknown) => e instanceof KycError && e.code === expected.slice(6),
+      );
       return;
     }
     const r = transition(v(from), event, now);
     assert.equal(r.patch.state ?? 'unchanged', expected);
-    assert.deepEqual(r.effects.map((e) => (e.type === 'emit' ? `emit:${e.webhook}` : e.type)), effects);
+    assert.deepEqual(
+      r.effects.map((e) => (e.type === 'emit' ? `emit:${e.webhook}` : e.type)),
+      effects,
+    );
   });
 }
 
 test('an initiated verification past its lifetime is expired, refuses capture and can be marked expired', () => {
   assert.equal(effectiveState(v('initiated', past), now), 'expired');
   assert.equal(effectiveState(v('processing', past), now), 'processing');
-  assert.throws(() => transition(v('initiated', past), { type: 'complete' }, now), (e: unknown) => e instanceof KycError && e.code === 'gone');
+  assert.throws(
+    () => transition(v('initiated', past), { type: 'complete' }, now),
+    (e: unknown) => e instanceof KycError && e.code === 'gone',
+  );
   assert.equal(transition(v('initiated', past), { type: 'expire' }, now).patch.state, 'expired');
   assert.deepEqual(transition(v('initiated', future), { type: 'expire' }, now).patch, {});
 });
 
 test('analysis results are validated and deduplicated', () => {
-  assert.throws(() => transition(v('processing'), { type: 'analysis_done', score: 2, reasons: [], comment: '' }, now), /score/);
-  assert.throws(() => transition(v('processing'), { type: 'analysis_done', score: 0, reasons: [1234], comment: '' }, now), /Unknown reason code/);
-  const r = transition(v('processing'), { type: 'analysis_done', score: 0, reasons: [2304, 2304, 1301], comment: '' }, now);
+  assert.throws(
+    () => transition(v('processing'), { type: 'analysis_done', score: 2, reasons: [], comment: '' }, now),
+    /score/,
+  );
+  assert.throws(
+    () => transition(v('processing'), { type: 'analysis_done', score: 0, reasons: [1234], comment: '' }, now),
+    /Unknown reason code/,
+  );
+  const r = transition(
+    v('processing'),
+    { type: 'analysis_done', score: 0, reasons: [2304, 2304, 1301], comment: '' },
+    now,
+  );
   assert.deepEqual(r.patch.reasons, [2304, 1301]);
 });
 
 test('abort accepts only documented rows', () => {
-  assert.throws(() => transition(v('initiated'), { type: 'abort', returnReason: 'none', errorType: 'none' }, now), (e: unknown) => e instanceof KycError && e.code === 'invalid_request');
-  assert.throws(() => transition(v('initiated'), { type: 'abort', returnReason: 'error', errorType: 'challenge_timeout' }, now));
-  assert.equal(transition(v('initiated'), { type: 'abort', returnReason: 'face_instructions_not_followed', errorType: 'challenge_timeout' }, now).patch.state, 'aborted');
+  assert.throws(
+    () => transition(v('initiated'), { type: 'abort', returnReason: 'none', errorType: 'none' }, now),
+    (e: unknown) => e instanceof KycError && e.code === 'invalid_request',
+  );
+  assert.throws(() =>
+    transition(v('initiated'), { type: 'abort', returnReason: 'error', errorType: 'challenge_timeout' }, now),
+  );
+  assert.equal(
+    transition(
+      v('initiated'),
+      { type: 'abort', returnReason: 'face_instructions_not_followed', errorType: 'challenge_timeout' },
+      now,
+    ).patch.state,
+    'aborted',
+  );
 });
 
 test('open records the first start only', () => {

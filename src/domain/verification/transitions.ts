@@ -52,9 +52,13 @@ export function effectiveState(v: Pick<VerificationSnapshot, 'state' | 'expiresA
 }
 
 /** Errors for an end-user action on a verification that no longer accepts it. */
-function notOpen(v: VerificationSnapshot, state: VerificationState): KycError {
+function notOpen(_v: VerificationSnapshot, state: VerificationState): KycError {
   if (state === 'superseded') {
-    return new KycError('gone', 'This live verification was replaced by a newer one; use the latest identification-url.', { details: { state } });
+    return new KycError(
+      'gone',
+      'This live verification was replaced by a newer one; use the latest identification-url.',
+      { details: { state } },
+    );
   }
   if (state === 'expired') return new KycError('gone', 'This live verification has expired.', { details: { state } });
   return new KycError('conflict', `This live verification is already ${state}.`, { details: { state } });
@@ -70,29 +74,51 @@ export function transition(v: VerificationSnapshot, event: VerificationEvent, no
     case 'complete': {
       if (state !== 'initiated') throw notOpen(v, state);
       return {
-        patch: { state: 'processing', completedAt: now, startedAt: v.startedAt ?? now, returnReason: 'none', errorType: 'none' },
+        patch: {
+          state: 'processing',
+          completedAt: now,
+          startedAt: v.startedAt ?? now,
+          returnReason: 'none',
+          errorType: 'none',
+        },
         effects: [{ type: 'emit', webhook: 'kycliveness.create' }, { type: 'enqueue_analysis' }],
       };
     }
     case 'abort': {
       if (!findAbortRow(event.returnReason, event.errorType)) {
-        throw new KycError('invalid_request', 'returnReason/errorType is not a documented abort combination.', { param: 'returnReason' });
+        throw new KycError('invalid_request', 'returnReason/errorType is not a documented abort combination.', {
+          param: 'returnReason',
+        });
       }
       if (state !== 'initiated') throw notOpen(v, state);
       return {
-        patch: { state: 'aborted', completedAt: now, startedAt: v.startedAt ?? now, returnReason: event.returnReason, errorType: event.errorType },
+        patch: {
+          state: 'aborted',
+          completedAt: now,
+          startedAt: v.startedAt ?? now,
+          returnReason: event.returnReason,
+          errorType: event.errorType,
+        },
         effects: [{ type: 'emit', webhook: 'kycliveness.create' }],
       };
     }
     case 'analysis_done': {
-      if (![1, 0, -1].includes(event.score)) throw new KycError('invalid_request', 'score must be 1, 0 or -1.', { param: 'score' });
+      if (![1, 0, -1].includes(event.score))
+        throw new KycError('invalid_request', 'score must be 1, 0 or -1.', { param: 'score' });
       const bad = event.reasons.find((c) => !isReasonCode(c));
-      if (bad !== undefined) throw new KycError('invalid_request', `Unknown reason code ${String(bad)}.`, { param: 'reasons' });
+      if (bad !== undefined)
+        throw new KycError('invalid_request', `Unknown reason code ${String(bad)}.`, { param: 'reasons' });
       // A late result for a superseded verification (or a second run of the same job) changes nothing:
       // this is what makes kycliveness.update exactly-once.
       if (state !== 'processing') return { patch: {}, effects: [] };
       return {
-        patch: { state: 'processed', processedAt: now, score: event.score, reasons: [...new Set(event.reasons)], comment: event.comment },
+        patch: {
+          state: 'processed',
+          processedAt: now,
+          score: event.score,
+          reasons: [...new Set(event.reasons)],
+          comment: event.comment,
+        },
         effects: [{ type: 'emit', webhook: 'kycliveness.update' }],
       };
     }

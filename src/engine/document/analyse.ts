@@ -25,7 +25,13 @@ export interface DocFrameObs {
   sceneSaturation: number;
 }
 
-export interface PortraitObs { frame: number; embedding: number[]; box: [number, number, number, number]; score: number; real?: number }
+export interface PortraitObs {
+  frame: number;
+  embedding: number[];
+  box: [number, number, number, number];
+  score: number;
+  real?: number;
+}
 
 export interface DocumentMediumAnalysis {
   step: string;
@@ -49,29 +55,48 @@ const PORTRAIT_MAX_SIDE = 720;
 async function downscale(f: RgbFrame, maxSide: number): Promise<RgbFrame> {
   if (Math.max(f.width, f.height) <= maxSide) return f;
   const { data, info } = await sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } })
-    .resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
+    .resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'cubic' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data, t: f.t, index: f.index };
 }
 
 /** Copy of a region of a frame (with a relative margin), even-sized. */
 export function cropFrame(f: RgbFrame, r: Rect, margin: number): RgbFrame {
-  const x0 = Math.max(0, Math.floor(r.x - r.w * margin)); const y0 = Math.max(0, Math.floor(r.y - r.h * margin));
-  const x1 = Math.min(f.width, Math.ceil(r.x + r.w * (1 + margin))); const y1 = Math.min(f.height, Math.ceil(r.y + r.h * (1 + margin)));
-  const w = Math.max(2, (x1 - x0) & ~1); const h = Math.max(2, (y1 - y0) & ~1);
+  const x0 = Math.max(0, Math.floor(r.x - r.w * margin));
+  const y0 = Math.max(0, Math.floor(r.y - r.h * margin));
+  const x1 = Math.min(f.width, Math.ceil(r.x + r.w * (1 + margin)));
+  const y1 = Math.min(f.height, Math.ceil(r.y + r.h * (1 + margin)));
+  const w = Math.max(2, (x1 - x0) & ~1);
+  const h = Math.max(2, (y1 - y0) & ~1);
   const data = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) f.data.copy(data, y * w * 3, ((y0 + y) * f.width + x0) * 3, ((y0 + y) * f.width + x0 + w) * 3);
+  for (let y = 0; y < h; y++)
+    f.data.copy(data, y * w * 3, ((y0 + y) * f.width + x0) * 3, ((y0 + y) * f.width + x0 + w) * 3);
   return { width: w, height: h, data, t: f.t, index: f.index };
 }
 
 function bbox(q: Quad, W: number, H: number): Rect {
-  const xs = q.corners.map((p) => p[0]); const ys = q.corners.map((p) => p[1]);
-  const x = Math.max(0, Math.min(...xs)); const y = Math.max(0, Math.min(...ys));
+  const xs = q.corners.map((p) => p[0]);
+  const ys = q.corners.map((p) => p[1]);
+  const x = Math.max(0, Math.min(...xs));
+  const y = Math.max(0, Math.min(...ys));
   return { x, y, w: Math.min(W, Math.max(...xs)) - x, h: Math.min(H, Math.max(...ys)) - y };
 }
 
 export async function analyseDocumentMedium(
-  step: string, media: DecodedMedia,
-  deps: { cv: CV; human: HumanModels; glyphs: GlyphModel; minFaceScore: number; mrzFrames: number; portraitFrames: number; screenMinFreq: number; screenMinPeakRatio: number; signal?: AbortSignal },
+  step: string,
+  media: DecodedMedia,
+  deps: {
+    cv: CV;
+    human: HumanModels;
+    glyphs: GlyphModel;
+    minFaceScore: number;
+    mrzFrames: number;
+    portraitFrames: number;
+    screenMinFreq: number;
+    screenMinPeakRatio: number;
+    signal?: AbortSignal;
+  },
 ): Promise<DocumentMediumAnalysis> {
   const frames: DocFrameObs[] = [];
   for (const f of media.frames) {
@@ -80,11 +105,18 @@ export async function analyseDocumentMedium(
     const region = quad ? bbox(quad, f.width, f.height) : { x: 0, y: 0, w: f.width, h: f.height };
     const g = grayCrop(f, region, Math.min(480, Math.round(region.h)));
     frames.push({
-      frame: f.index, t: f.t, quad, region,
+      frame: f.index,
+      t: f.t,
+      quad,
+      region,
       blurVar: laplacianVariance(g),
       blur: blurEffect(g),
       // chroma of the document's inner part (the bbox corners may hold background under perspective)
-      saturation: meanSaturation(f, { x: region.x + region.w * 0.2, y: region.y + region.h * 0.2, w: region.w * 0.6, h: region.h * 0.6 }, 3).p90,
+      saturation: meanSaturation(
+        f,
+        { x: region.x + region.w * 0.2, y: region.y + region.h * 0.2, w: region.w * 0.6, h: region.h * 0.6 },
+        3,
+      ).p90,
       sceneSaturation: meanSaturation(f, { x: 0, y: 0, w: f.width, h: f.height }, 4).p90,
     });
   }
@@ -102,14 +134,31 @@ export async function analyseDocumentMedium(
     if (r) reads.push(r);
   }
   // the front's visual zone, for its printed document number
-  const vizLines = step === 'document_front' ? tried.slice(0, 2).flatMap((i) => readVizLines(deps.glyphs, media.frames[i])) : [];
+  const vizLines =
+    step === 'document_front' ? tried.slice(0, 2).flatMap((i) => readVizLines(deps.glyphs, media.frames[i])) : [];
   // screen signs on the same frames: the document region at native resolution (stills: whole image)
   const screen: DocumentMediumAnalysis['screen'] = [];
   for (const i of tried) {
     const o = frames[i];
     if (!o.quad && media.kind !== 'still') continue;
-    const sig = screenSignature(media.frames[i], o.region, { minFreq: deps.screenMinFreq, minPeakRatio: deps.screenMinPeakRatio });
-    if (sig) screen.push({ frame: i, ...sig, maxRatio: Math.round(sig.maxRatio), latticeRatio: Math.round(sig.latticeRatio), peaks: sig.peaks.map((p) => ({ ...p, ratio: Math.round(p.ratio), fx: Math.round(p.fx * 1000) / 1000, fy: Math.round(p.fy * 1000) / 1000, angleDeg: Math.round(p.angleDeg) })) });
+    const sig = screenSignature(media.frames[i], o.region, {
+      minFreq: deps.screenMinFreq,
+      minPeakRatio: deps.screenMinPeakRatio,
+    });
+    if (sig)
+      screen.push({
+        frame: i,
+        ...sig,
+        maxRatio: Math.round(sig.maxRatio),
+        latticeRatio: Math.round(sig.latticeRatio),
+        peaks: sig.peaks.map((p) => ({
+          ...p,
+          ratio: Math.round(p.ratio),
+          fx: Math.round(p.fx * 1000) / 1000,
+          fy: Math.round(p.fy * 1000) / 1000,
+          angleDeg: Math.round(p.angleDeg),
+        })),
+      });
   }
   // portrait: largest face on the sharpest frames
   let portrait: PortraitObs | null = null;

@@ -11,7 +11,10 @@ import { components, extractCells, inkMask, maxChannelGray, textLines } from '..
 import { MRZ_ALPHABET } from '../mrz/parse.ts';
 
 /** A short text line of the front: per cell, the OCR-B score of every MRZ_ALPHABET character. */
-export interface VizLine { frame: number; scores: Float32Array[] }
+export interface VizLine {
+  frame: number;
+  scores: Float32Array[];
+}
 
 // document numbers are 6-12 characters (ICAO: 9, some TD1 up to 12 with the overflow); a token
 // with a prefix or suffix glued to it is allowed a few more cells
@@ -49,11 +52,15 @@ const DIGITS = new Set('0123456789');
 const idx = (c: string) => MRZ_ALPHABET.indexOf(c);
 /** Best character of a cell among digits or letters (the class the number has at that position). */
 function bestOf(s: Float32Array, digit: boolean): { c: string; score: number } {
-  let c = ''; let score = -Infinity;
+  let c = '';
+  let score = -Infinity;
   for (let k = 0; k < MRZ_ALPHABET.length; k++) {
     const ch = MRZ_ALPHABET[k];
     if (ch === '<' || DIGITS.has(ch) !== digit) continue;
-    if (s[k] > score) { score = s[k]; c = ch; }
+    if (s[k] > score) {
+      score = s[k];
+      c = ch;
+    }
   }
   return { c, score };
 }
@@ -78,22 +85,32 @@ export function compareVizNumber(lines: VizLine[], number: string): VizNumberCom
   const pattern = [...N].map((c) => DIGITS.has(c));
   for (const l of lines) {
     for (let o = 0; o + N.length <= l.scores.length; o++) {
-      let read = ''; let sum = 0; let differing = 0; let expectedSum = 0;
+      let read = '';
+      let sum = 0;
+      let differing = 0;
+      let expectedSum = 0;
       for (let i = 0; i < N.length; i++) {
         const b = bestOf(l.scores[o + i], pattern[i]);
         const expected = l.scores[o + i][idx(N[i])];
-        read += b.c; sum += b.score; expectedSum += expected;
+        read += b.c;
+        sum += b.score;
+        expectedSum += expected;
         // a different best character only counts when the expected one is clearly worse: another
         // face than OCR-B (F read as P, W as N) costs less than this, two different glyphs more
         if (b.score - expected > SAME_GLYPH_MARGIN) differing++;
       }
       const meanScore = sum / N.length;
       // the best window: fewest differing cells, then the crispest read
-      if (differing <= 1 && expectedSum / N.length >= 0.7 && (!found || differing < found.differing || (differing === found.differing && meanScore > found.meanScore))) {
+      if (
+        differing <= 1 &&
+        expectedSum / N.length >= 0.7 &&
+        (!found || differing < found.differing || (differing === found.differing && meanScore > found.meanScore))
+      ) {
         found = { frame: l.frame, read, differing, meanScore: Math.round(meanScore * 1000) / 1000 };
       }
       // only a standalone token can be a different document number (not a window of a longer line)
-      if (l.scores.length === N.length && differing >= 2) contradicting.push({ frame: l.frame, read, differing, meanScore: Math.round(meanScore * 1000) / 1000 });
+      if (l.scores.length === N.length && differing >= 2)
+        contradicting.push({ frame: l.frame, read, differing, meanScore: Math.round(meanScore * 1000) / 1000 });
     }
   }
   contradicting.sort((a, b) => b.meanScore - a.meanScore);

@@ -24,8 +24,10 @@ const require = createRequire(import.meta.url);
 
 /** dlib's 5-point chip template on the unit square (dlib/image_transforms/interpolation.h, get_face_chip_details). */
 export const DLIB_TEMPLATE_5: P2[] = [
-  [0.8595674595992, 0.2134981538014], [0.6460604764104, 0.2289674387677],
-  [0.1205750620789, 0.2137274526848], [0.3340850613712, 0.2290642403242],
+  [0.8595674595992, 0.2134981538014],
+  [0.6460604764104, 0.2289674387677],
+  [0.1205750620789, 0.2137274526848],
+  [0.3340850613712, 0.2290642403242],
   [0.4901123135679, 0.6277975316475],
 ];
 /** Mesh indices matching dlib's 5 landmarks: subject's left eye outer/inner, right eye outer/inner, base of the nose. */
@@ -33,24 +35,38 @@ export const DLIB_MESH_POINTS = [263, 362, 33, 133, 2] as const;
 export const CHIP_SIZE = 150;
 export const CHIP_PADDING = 0.25;
 
-export const FACE_MATCH_MODEL = 'face-api face_recognition_model (dlib ResNet-34, 128-d), dlib 5-point chip 150 px from the Human mesh, euclidean distance';
+export const FACE_MATCH_MODEL =
+  'face-api face_recognition_model (dlib ResNet-34, 128-d), dlib 5-point chip 150 px from the Human mesh, euclidean distance';
 
 /** The dlib face chip (RGB24, 150×150) for a face given by its 468-point mesh in frame pixels. */
-export function dlibChip(frame: RgbFrame, mesh: ArrayLike<number>[], size = CHIP_SIZE, padding = CHIP_PADDING): Uint8Array {
+export function dlibChip(
+  frame: RgbFrame,
+  mesh: ArrayLike<number>[],
+  size = CHIP_SIZE,
+  padding = CHIP_PADDING,
+): Uint8Array {
   if (mesh.length < 468) throw new Error(`face match: mesh has ${mesh.length} points, 468 needed`);
   const src = DLIB_MESH_POINTS.map((i): P2 => [mesh[i][0], mesh[i][1]]);
-  const dst = DLIB_TEMPLATE_5.map(([x, y]): P2 => [((padding + x) / (2 * padding + 1)) * size, ((padding + y) / (2 * padding + 1)) * size]);
+  const dst = DLIB_TEMPLATE_5.map(
+    ([x, y]): P2 => [((padding + x) / (2 * padding + 1)) * size, ((padding + y) / (2 * padding + 1)) * size],
+  );
   return warpSimilarity(frame, similarity(src, dst), size);
 }
 
 export function faceDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`face match: descriptor lengths differ (${a.length} vs ${b.length})`);
   let s = 0;
-  for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; s += d * d; }
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    s += d * d;
+  }
   return Math.sqrt(s);
 }
 
-export interface FaceMatchThresholds { faceMatchAcceptDistance: number; faceMatchRefuseDistance: number }
+export interface FaceMatchThresholds {
+  faceMatchAcceptDistance: number;
+  faceMatchRefuseDistance: number;
+}
 
 export interface FaceMatchDecision {
   /** Mean distance of the portrait to its 2 closest face frames (fewer when fewer frames were embedded). */
@@ -64,17 +80,30 @@ export interface FaceMatchDecision {
  * frame cannot accept or refuse on its own); accept below `faceMatchAcceptDistance`, refuse from
  * `faceMatchRefuseDistance`, human review in between.
  */
-export function decideFaceMatch(portrait: ArrayLike<number>, frames: ArrayLike<number>[], th: FaceMatchThresholds): FaceMatchDecision {
+export function decideFaceMatch(
+  portrait: ArrayLike<number>,
+  frames: ArrayLike<number>[],
+  th: FaceMatchThresholds,
+): FaceMatchDecision {
   if (!frames.length) throw new Error('face match: no face descriptor');
   const distances = frames.map((f) => faceDistance(portrait, f));
-  const best = distances.slice().sort((a, b) => a - b).slice(0, 2);
+  const best = distances
+    .slice()
+    .sort((a, b) => a - b)
+    .slice(0, 2);
   const distance = best.reduce((s, x) => s + x, 0) / best.length;
-  const status = distance < th.faceMatchAcceptDistance ? 'pass' : distance >= th.faceMatchRefuseDistance ? 'fail' : 'inconclusive';
+  const status =
+    distance < th.faceMatchAcceptDistance ? 'pass' : distance >= th.faceMatchRefuseDistance ? 'fail' : 'inconclusive';
   return { distance, distances, status };
 }
 
 /** What the report and evidence carry about the face match. */
-export interface FaceMatchSummary { distance: number; acceptBelow: number; refuseFrom: number; model: string }
+export interface FaceMatchSummary {
+  distance: number;
+  acceptBelow: number;
+  refuseFrom: number;
+  model: string;
+}
 
 export interface FaceMatcher {
   /** 128-d descriptor of the face whose 468-point mesh (frame pixels) is given. */
@@ -82,15 +111,25 @@ export interface FaceMatcher {
   versions: { name: string; version: string }[];
 }
 
-interface Tensor { dispose(): void }
+interface Tensor {
+  dispose(): void;
+}
 interface FaceApi {
   tf: { tensor3d(d: Uint8Array, s: number[], dt: string): Tensor; getBackend(): string };
-  FaceRecognitionNet: new () => { loadFromDisk(dir: string): Promise<void>; isLoaded: boolean; computeFaceDescriptor(t: Tensor): Promise<Float32Array | Float32Array[]> };
+  FaceRecognitionNet: new () => {
+    loadFromDisk(dir: string): Promise<void>;
+    isLoaded: boolean;
+    computeFaceDescriptor(t: Tensor): Promise<Float32Array | Float32Array[]>;
+  };
 }
 
 export function faceApiPaths(modelsDir?: string): { js: string; modelsDir: string; packageJson: string } {
   const main = require.resolve('@vladmandic/face-api'); // .../dist/face-api.node.js
-  return { js: join(dirname(main), 'face-api.node-wasm.js'), modelsDir: modelsDir ?? join(dirname(main), '..', 'model'), packageJson: join(dirname(main), '..', 'package.json') };
+  return {
+    js: join(dirname(main), 'face-api.node-wasm.js'),
+    modelsDir: modelsDir ?? join(dirname(main), '..', 'model'),
+    packageJson: join(dirname(main), '..', 'package.json'),
+  };
 }
 
 /**
@@ -106,10 +145,13 @@ export async function loadFaceMatcher(opts: { modelsDir?: string } = {}): Promis
   const net = new faceapi.FaceRecognitionNet();
   await net.loadFromDisk(p.modelsDir);
   if (!net.isLoaded) throw new Error(`engine: face-api recognition model failed to load from ${p.modelsDir}`);
-  if (faceapi.tf.getBackend() !== 'wasm') throw new Error(`engine: face-api expected the tfjs wasm backend, got ${faceapi.tf.getBackend()}`);
+  if (faceapi.tf.getBackend() !== 'wasm')
+    throw new Error(`engine: face-api expected the tfjs wasm backend, got ${faceapi.tf.getBackend()}`);
   const version = (JSON.parse(readFileSync(p.packageJson, 'utf8')) as { version: string }).version;
   return {
-    versions: [{ name: 'face-api/face_recognition_model (dlib ResNet-34, 128-d)', version: `@vladmandic/face-api ${version}` }],
+    versions: [
+      { name: 'face-api/face_recognition_model (dlib ResNet-34, 128-d)', version: `@vladmandic/face-api ${version}` },
+    ],
     async describe(frame, mesh) {
       const chip = dlibChip(frame, mesh);
       const t = faceapi.tf.tensor3d(chip, [CHIP_SIZE, CHIP_SIZE, 3], 'int32');

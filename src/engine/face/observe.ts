@@ -36,7 +36,11 @@ export interface FaceObservation {
   live?: number;
 }
 
-export async function observeFaces(frames: RgbFrame[], human: HumanModels, opts: { minFaceScore: number; fullFrames: number; signal?: AbortSignal }): Promise<FaceObservation[]> {
+export async function observeFaces(
+  frames: RgbFrame[],
+  human: HumanModels,
+  opts: { minFaceScore: number; fullFrames: number; signal?: AbortSignal },
+): Promise<FaceObservation[]> {
   const obs: FaceObservation[] = [];
   for (const f of frames) {
     if (opts.signal?.aborted) throw new Error('aborted');
@@ -44,7 +48,11 @@ export async function observeFaces(frames: RgbFrame[], human: HumanModels, opts:
     obs.push(toObservation(f, faces));
   }
   // full pass on the best frames: frontal, sharp, well spaced in time
-  const cands = obs.filter((o) => o.faces >= 1 && o.whole).sort((a, b) => (Math.abs(a.yaw) + Math.abs(a.pitch)) - (Math.abs(b.yaw) + Math.abs(b.pitch)) || b.blurVar - a.blurVar);
+  const cands = obs
+    .filter((o) => o.faces >= 1 && o.whole)
+    .sort(
+      (a, b) => Math.abs(a.yaw) + Math.abs(a.pitch) - (Math.abs(b.yaw) + Math.abs(b.pitch)) || b.blurVar - a.blurVar,
+    );
   const picked: FaceObservation[] = [];
   for (const c of cands) {
     if (picked.length >= opts.fullFrames) break;
@@ -54,7 +62,11 @@ export async function observeFaces(frames: RgbFrame[], human: HumanModels, opts:
   for (const p of picked) {
     const faces = (await human.detect(frames[p.frame], true)).filter((x) => x.score >= opts.minFaceScore);
     const main = largest(faces);
-    if (main) { p.embedding = main.embedding; p.real = main.real; p.live = main.live; }
+    if (main) {
+      p.embedding = main.embedding;
+      p.real = main.real;
+      p.live = main.live;
+    }
   }
   return obs;
 }
@@ -63,16 +75,41 @@ function largest<T extends { box: [number, number, number, number] }>(faces: T[]
   return faces.slice().sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
 }
 
-export function toObservation(f: RgbFrame, faces: { score: number; box: [number, number, number, number]; mesh: number[][]; rotation?: { angle: { roll: number; yaw: number; pitch: number } } }[]): FaceObservation {
+export function toObservation(
+  f: RgbFrame,
+  faces: {
+    score: number;
+    box: [number, number, number, number];
+    mesh: number[][];
+    rotation?: { angle: { roll: number; yaw: number; pitch: number } };
+  }[],
+): FaceObservation {
   const main = largest(faces);
-  const base: FaceObservation = { frame: f.index, t: f.t, faces: faces.length, score: 0, yaw: NaN, pitch: NaN, roll: NaN, whole: false, ear: NaN, mouth: NaN, interocular: NaN, blurVar: NaN, blur: NaN, luma: NaN, clippedHigh: NaN };
+  const base: FaceObservation = {
+    frame: f.index,
+    t: f.t,
+    faces: faces.length,
+    score: 0,
+    yaw: NaN,
+    pitch: NaN,
+    roll: NaN,
+    whole: false,
+    ear: NaN,
+    mouth: NaN,
+    interocular: NaN,
+    blurVar: NaN,
+    blur: NaN,
+    luma: NaN,
+    clippedHigh: NaN,
+  };
   if (!main) {
     const g = grayCrop(f, { x: 0, y: 0, w: f.width, h: f.height }, 120);
     base.luma = lumaStats(g).mean;
     return base;
   }
   const [x, y, w, h] = main.box;
-  const mx = 0.02 * f.width; const my = 0.02 * f.height;
+  const mx = 0.02 * f.width;
+  const my = 0.02 * f.height;
   const whole = x >= -mx && y >= -my && x + w <= f.width + mx && y + h <= f.height + my;
   const mesh = main.mesh && main.mesh.length >= 468 ? main.mesh : undefined;
   // inner face region (skip hair/background) for blur and exposure

@@ -18,7 +18,12 @@ import { faceDistance, loadFaceMatcher } from '../face/match.ts';
 
 const require = createRequire(import.meta.url);
 
-export interface HumanPoint { 0: number; 1: number; 2?: number; length: number }
+export interface HumanPoint {
+  0: number;
+  1: number;
+  2?: number;
+  length: number;
+}
 
 export interface HumanFace {
   score: number;
@@ -45,12 +50,21 @@ export interface HumanModels {
 
 /** Cosine similarity (kept for benchmarks of Human's own embeddings). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0; let aa = 0; let bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-export function humanPaths(modelsDir?: string, wasmDir?: string): { humanJs: string; modelsDir: string; wasmDir: string } {
+export function humanPaths(
+  modelsDir?: string,
+  wasmDir?: string,
+): { humanJs: string; modelsDir: string; wasmDir: string } {
   const main = require.resolve('@vladmandic/human'); // .../dist/human.node.js (exports map hides other paths)
   const humanJs = join(dirname(main), 'human.node-wasm.js');
   const mdir = modelsDir ?? join(dirname(main), '..', 'models');
@@ -62,29 +76,59 @@ const REQUIRED = ['blazeface', 'facemesh', 'antispoof', 'liveness'] as const;
 
 interface HumanInstance {
   version: string;
-  tf: { tensor3d(d: Uint8Array, s: number[], dt: string): { dispose(): void }; getBackend(): string; version_core: string; io: unknown; engine(): { memory(): { numTensors: number } } };
+  tf: {
+    tensor3d(d: Uint8Array, s: number[], dt: string): { dispose(): void };
+    getBackend(): string;
+    version_core: string;
+    io: unknown;
+    engine(): { memory(): { numTensors: number } };
+  };
   models: { models: Record<string, unknown> };
   load(): Promise<void>;
   detect(input: unknown, cfg?: unknown): Promise<{ face: HumanFace[]; error?: string | null }>;
   config: unknown;
 }
 
-export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string; faceApiModelsDir?: string } = {}): Promise<HumanModels> {
+export async function loadHuman(
+  opts: { modelsDir?: string; wasmDir?: string; faceApiModelsDir?: string } = {},
+): Promise<HumanModels> {
   const p = humanPaths(opts.modelsDir, opts.wasmDir);
   for (const m of REQUIRED) {
     const f = join(p.modelsDir, `${m}.json`);
     if (!existsSync(f)) throw new Error(`engine: Human model missing: ${f}`);
   }
-  if (!existsSync(join(p.wasmDir, 'tfjs-backend-wasm.wasm'))) throw new Error(`engine: tfjs wasm binary missing in ${p.wasmDir}`);
+  if (!existsSync(join(p.wasmDir, 'tfjs-backend-wasm.wasm')))
+    throw new Error(`engine: tfjs wasm binary missing in ${p.wasmDir}`);
   const H = require(p.humanJs) as { Human: new (cfg: unknown) => HumanInstance };
   const off = { skipFrames: 0, skipTime: 0 };
   const base = {
-    backend: 'wasm', wasmPath: p.wasmDir.endsWith('/') ? p.wasmDir : p.wasmDir + '/', modelBasePath: pathToFileURL(p.modelsDir).href + '/',
-    debug: false, async: false, warmup: 'none', cacheSensitivity: 0, cacheModels: false, validateModels: true,
-    filter: { enabled: false }, gesture: { enabled: false }, body: { enabled: false }, hand: { enabled: false }, object: { enabled: false }, segmentation: { enabled: false },
+    backend: 'wasm',
+    wasmPath: p.wasmDir.endsWith('/') ? p.wasmDir : p.wasmDir + '/',
+    modelBasePath: pathToFileURL(p.modelsDir).href + '/',
+    debug: false,
+    async: false,
+    warmup: 'none',
+    cacheSensitivity: 0,
+    cacheModels: false,
+    validateModels: true,
+    filter: { enabled: false },
+    gesture: { enabled: false },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    segmentation: { enabled: false },
     face: {
       enabled: true,
-      detector: { ...off, enabled: true, rotation: false, maxDetected: 3, minConfidence: 0.3, iouThreshold: 0.1, return: false, square: false },
+      detector: {
+        ...off,
+        enabled: true,
+        rotation: false,
+        maxDetected: 3,
+        minConfidence: 0.3,
+        iouThreshold: 0.1,
+        return: false,
+        square: false,
+      },
       mesh: { enabled: true, keepInvalid: false },
       attention: { enabled: false },
       iris: { ...off, enabled: false },
@@ -96,12 +140,15 @@ export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string; fa
     },
   };
   const human = new H.Human(base);
-  registerFileLoader(human.tf as unknown as { io: { registerLoadRouter(r: (url: string | string[]) => unknown): void } });
+  registerFileLoader(
+    human.tf as unknown as { io: { registerLoadRouter(r: (url: string | string[]) => unknown): void } },
+  );
   await human.load();
   for (const m of REQUIRED) {
     if (!human.models.models[m]) throw new Error(`engine: Human model '${m}' failed to load from ${p.modelsDir}`);
   }
-  if (human.tf.getBackend() !== 'wasm') throw new Error(`engine: expected tfjs wasm backend, got ${human.tf.getBackend()}`);
+  if (human.tf.getBackend() !== 'wasm')
+    throw new Error(`engine: expected tfjs wasm backend, got ${human.tf.getBackend()}`);
   const matcher = await loadFaceMatcher({ modelsDir: opts.faceApiModelsDir });
   const fast = { face: { antispoof: { enabled: false }, liveness: { enabled: false } } };
   const full = { face: { antispoof: { enabled: true }, liveness: { enabled: true } } };
@@ -113,7 +160,11 @@ export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string; fa
       ...matcher.versions,
     ],
     async detect(frame, wantFull) {
-      const t = human.tf.tensor3d(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), [frame.height, frame.width, 3], 'int32');
+      const t = human.tf.tensor3d(
+        new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength),
+        [frame.height, frame.width, 3],
+        'int32',
+      );
       try {
         const r = await human.detect(t, wantFull ? full : fast);
         if (r.error) throw new Error(`engine: Human detect failed: ${r.error}`);
@@ -128,6 +179,8 @@ export async function loadHuman(opts: { modelsDir?: string; wasmDir?: string; fa
       }
     },
     distance: faceDistance,
-    async dispose() { /* tfjs WASM memory is process-wide; the process owns it. */ },
+    async dispose() {
+      /* tfjs WASM memory is process-wide; the process owns it. */
+    },
   };
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: OpenCV.js ships no types
 export type CV = any;
 
 export async function loadOpenCv(timeoutMs = 30_000): Promise<{ cv: CV; version: string }> {
@@ -15,6 +15,10 @@ export async function loadOpenCv(timeoutMs = 30_000): Promise<{ cv: CV; version:
     await new Promise((r) => setTimeout(r, 20));
   }
   let version = 'unknown';
-  try { version = String(m.getBuildInformation?.().match(/General configuration for OpenCV ([\d.]+)/)?.[1] ?? 'unknown'); } catch { /* informational only */ }
+  try {
+    version = String(m.getBuildInformation?.().match(/General configuration for OpenCV ([\d.]+)/)?.[1] ?? 'unknown');
+  } catch {
+    /* informational only */
+  }
   return { cv: m, version };
 }

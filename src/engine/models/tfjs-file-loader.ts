@@ -7,12 +7,19 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface TfIo { io: { registerLoadRouter(r: (url: string | string[]) => unknown): void } }
+interface TfIo {
+  io: { registerLoadRouter(r: (url: string | string[]) => unknown): void };
+}
 
 interface ModelJson {
-  modelTopology?: unknown; format?: string; generatedBy?: string; convertedBy?: string | null;
+  modelTopology?: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
   weightsManifest: { paths: string[]; weights: unknown[] }[];
-  signature?: unknown; userDefinedMetadata?: unknown; modelInitializer?: unknown;
+  signature?: unknown;
+  userDefinedMetadata?: unknown;
+  modelInitializer?: unknown;
 }
 
 const registered = new WeakSet<object>();
@@ -21,16 +28,23 @@ const registered = new WeakSet<object>();
 export function loadArtifactsFromDisk(jsonPath: string): Record<string, unknown> {
   const j = JSON.parse(readFileSync(jsonPath, 'utf8')) as ModelJson;
   const dir = dirname(jsonPath);
-  const specs: unknown[] = []; const bufs: Buffer[] = [];
+  const specs: unknown[] = [];
+  const bufs: Buffer[] = [];
   for (const g of j.weightsManifest) {
     specs.push(...g.weights);
     for (const p of g.paths) bufs.push(readFileSync(join(dir, p)));
   }
   const all = Buffer.concat(bufs);
   return {
-    modelTopology: j.modelTopology, format: j.format, generatedBy: j.generatedBy, convertedBy: j.convertedBy,
-    weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    signature: j.signature, userDefinedMetadata: j.userDefinedMetadata, modelInitializer: j.modelInitializer,
+    modelTopology: j.modelTopology,
+    format: j.format,
+    generatedBy: j.generatedBy,
+    convertedBy: j.convertedBy,
+    weightSpecs: specs,
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+    signature: j.signature,
+    userDefinedMetadata: j.userDefinedMetadata,
+    modelInitializer: j.modelInitializer,
   };
 }
 

@@ -19,7 +19,13 @@ export interface GlyphModel {
 }
 
 /** Deterministic PRNG so prototypes are reproducible. */
-function rng(seed: number) { let s = seed >>> 0; return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; }; }
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
 
 function randomLine(r: () => number, n: number): string {
   let s = '';
@@ -30,13 +36,24 @@ function randomLine(r: () => number, n: number): string {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Renders MRZ lines in OCR-B (black on white) as an RGB24 buffer. Used by training and fixtures. */
-export async function renderMrzLines(lines: string[], fontPx: number, opts: { blur?: number; padding?: number } = {}): Promise<{ data: Buffer; width: number; height: number }> {
+export async function renderMrzLines(
+  lines: string[],
+  fontPx: number,
+  opts: { blur?: number; padding?: number } = {},
+): Promise<{ data: Buffer; width: number; height: number }> {
   const pad = opts.padding ?? fontPx * 2;
   const width = Math.ceil(Math.max(...lines.map((l) => l.length)) * fontPx * 0.8 + 2 * pad);
   const lh = fontPx * 1.75;
   const height = Math.ceil(lines.length * lh + 2 * pad);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>` +
-    lines.map((l, i) => `<text x="${pad}" y="${pad + (i + 0.8) * lh}" font-family="OCR B" font-size="${fontPx}" fill="#000" xml:space="preserve">${esc(l)}</text>`).join('') + '</svg>';
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>` +
+    lines
+      .map(
+        (l, i) =>
+          `<text x="${pad}" y="${pad + (i + 0.8) * lh}" font-family="OCR B" font-size="${fontPx}" fill="#000" xml:space="preserve">${esc(l)}</text>`,
+      )
+      .join('') +
+    '</svg>';
   let img = sharp(Buffer.from(svg)).removeAlpha();
   if (opts.blur && opts.blur >= 0.3) img = img.blur(opts.blur);
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
@@ -44,28 +61,34 @@ export async function renderMrzLines(lines: string[], fontPx: number, opts: { bl
 }
 
 export async function buildGlyphModel(fontPath = DEFAULT_OCRB_FONT): Promise<GlyphModel> {
-  if (!existsSync(fontPath)) throw new Error(`engine: OCR-B font missing at ${fontPath} (install the Debian package fonts-ocr-b)`);
+  if (!existsSync(fontPath))
+    throw new Error(`engine: OCR-B font missing at ${fontPath} (install the Debian package fonts-ocr-b)`);
   const r = rng(9303);
   const blurLevels = [0, 0.5, 1.0];
-  const sums: Float32Array[][] = blurLevels.map(() => Array.from({ length: MRZ_ALPHABET.length }, () => new Float32Array(PATCH_W * PATCH_H)));
+  const sums: Float32Array[][] = blurLevels.map(() =>
+    Array.from({ length: MRZ_ALPHABET.length }, () => new Float32Array(PATCH_W * PATCH_H)),
+  );
   const counts: number[][] = blurLevels.map(() => new Array(MRZ_ALPHABET.length).fill(0));
   let samples = 0;
   for (const fontPx of [18, 28, 40]) {
     for (let b = 0; b < blurLevels.length; b++) {
       for (let rep = 0; rep < 2; rep++) {
         // make sure every glyph appears: a shuffled alphabet followed by random characters
-        const alpha = MRZ_ALPHABET.split('').sort(() => r() - 0.5).join('');
+        const alpha = MRZ_ALPHABET.split('')
+          .sort(() => r() - 0.5)
+          .join('');
         const lines = [('P' + alpha + randomLine(r, 44)).slice(0, 44), ('1' + randomLine(r, 42) + '8').slice(0, 44)];
-        const img = await renderMrzLines(lines, fontPx, { blur: blurLevels[b] * fontPx / 14 });
+        const img = await renderMrzLines(lines, fontPx, { blur: (blurLevels[b] * fontPx) / 14 });
         const loc = locateMrz(img.data, img.width, img.height);
-        if (!loc || loc.located.lines.length !== 2 || loc.located.length !== 44) continue;
+        if (loc?.located.lines.length !== 2 || loc.located.length !== 44) continue;
         loc.located.lines.forEach((ln, li) => {
           const cells = extractCells(loc.gray, ln, 44);
           cells.forEach((p, k) => {
             const c = MRZ_ALPHABET.indexOf(lines[li][k]);
             const s = sums[b][c];
             for (let i = 0; i < p.length; i++) s[i] += p[i];
-            counts[b][c]++; samples++;
+            counts[b][c]++;
+            samples++;
           });
         });
       }
@@ -78,7 +101,10 @@ export async function buildGlyphModel(fontPath = DEFAULT_OCRB_FONT): Promise<Gly
     }
   }
   const missing = MRZ_ALPHABET.split('').filter((_, c) => prototypes[c].length === 0);
-  if (missing.length) throw new Error(`engine: OCR-B glyph training failed for '${missing.join('')}' (is the font '${fontPath}' visible to fontconfig as "OCR B"?)`);
+  if (missing.length)
+    throw new Error(
+      `engine: OCR-B glyph training failed for '${missing.join('')}' (is the font '${fontPath}' visible to fontconfig as "OCR B"?)`,
+    );
   return { prototypes, font: fontPath, samples };
 }
 
@@ -90,11 +116,19 @@ export function classify(model: GlyphModel, patch: Float32Array): Float32Array {
     let best = -1;
     for (const p of model.prototypes[c]) {
       // 4 partial sums: the JIT keeps them in registers (this loop is most of the classification time)
-      let s0 = 0; let s1 = 0; let s2 = 0; let s3 = 0;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
       let i = 0;
-      for (; i + 3 < n; i += 4) { s0 += p[i] * patch[i]; s1 += p[i + 1] * patch[i + 1]; s2 += p[i + 2] * patch[i + 2]; s3 += p[i + 3] * patch[i + 3]; }
+      for (; i + 3 < n; i += 4) {
+        s0 += p[i] * patch[i];
+        s1 += p[i + 1] * patch[i + 1];
+        s2 += p[i + 2] * patch[i + 2];
+        s3 += p[i + 3] * patch[i + 3];
+      }
       for (; i < n; i++) s0 += p[i] * patch[i];
-      const s = (s0 + s1) + (s2 + s3);
+      const s = s0 + s1 + (s2 + s3);
       if (s > best) best = s;
     }
     out[c] = best;
@@ -120,8 +154,12 @@ const darknessCache = new WeakMap<Float32Array, Float32Array>();
 export function darkness(p: Float32Array): Float32Array {
   let d = darknessCache.get(p);
   if (d) return d;
-  let mx = -Infinity; let mn = Infinity;
-  for (const v of p) { if (v > mx) mx = v; if (v < mn) mn = v; }
+  let mx = -Infinity;
+  let mn = Infinity;
+  for (const v of p) {
+    if (v > mx) mx = v;
+    if (v < mn) mn = v;
+  }
   const span = mx - mn || 1;
   d = Float32Array.from(p, (v) => (mx - v) / span);
   darknessCache.set(p, d);
@@ -129,8 +167,16 @@ export function darkness(p: Float32Array): Float32Array {
 }
 
 function bestProto(model: GlyphModel, c: number, patch: Float32Array): number {
-  let best = -Infinity; let bi = 0;
-  model.prototypes[c].forEach((p, i) => { let s = 0; for (let k = 0; k < p.length; k++) s += p[k] * patch[k]; if (s > best) { best = s; bi = i; } });
+  let best = -Infinity;
+  let bi = 0;
+  model.prototypes[c].forEach((p, i) => {
+    let s = 0;
+    for (let k = 0; k < p.length; k++) s += p[k] * patch[k];
+    if (s > best) {
+      best = s;
+      bi = i;
+    }
+  });
   return bi;
 }
 
@@ -153,18 +199,36 @@ export function strokesPreferSecond(model: GlyphModel, patch: Float32Array, a: n
   const pa = darkness(model.prototypes[a][bi]);
   const pb = darkness(model.prototypes[b][Math.min(bi, model.prototypes[b].length - 1)]);
   const pd = darkness(patch);
-  let nA = 0; let oA = 0; let eaA = 0; let ebA = 0; // ink of a only
-  let nB = 0; let oB = 0; let eaB = 0; let ebB = 0; // ink of b only
+  let nA = 0;
+  let oA = 0;
+  let eaA = 0;
+  let ebA = 0; // ink of a only
+  let nB = 0;
+  let oB = 0;
+  let eaB = 0;
+  let ebB = 0; // ink of b only
   for (let i = 0; i < pd.length; i++) {
-    if (pa[i] >= 0.5 && pb[i] <= 0.2) { nA++; oA += pd[i]; eaA += pa[i]; ebA += pb[i]; } else if (pb[i] >= 0.5 && pa[i] <= 0.2) { nB++; oB += pd[i]; eaB += pa[i]; ebB += pb[i]; }
+    if (pa[i] >= 0.5 && pb[i] <= 0.2) {
+      nA++;
+      oA += pd[i];
+      eaA += pa[i];
+      ebA += pb[i];
+    } else if (pb[i] >= 0.5 && pa[i] <= 0.2) {
+      nB++;
+      oB += pd[i];
+      eaB += pa[i];
+      ebB += pb[i];
+    }
   }
   // a region where the two prototypes differ by less than MIN_STROKE_GAP of the glyph contrast is
   // blur of the shared strokes (e.g. K's stem ends beside the tip of a blurred <), not a stroke
   if (nA && (eaA - ebA) / nA < MIN_STROKE_GAP) nA = 0;
   if (nB && (ebB - eaB) / nB < MIN_STROKE_GAP) nB = 0;
   if (Math.max(nA, nB) < MIN_STROKE_PX) return false;
-  const frac = (o: number, paper: number, ink: number) => (ink > paper ? Math.min(1, Math.max(0, (o - paper) / (ink - paper))) : 0);
-  const qA = nA ? frac(oA, ebA, eaA) : 0; const qB = nB ? frac(oB, eaB, ebB) : 0;
+  const frac = (o: number, paper: number, ink: number) =>
+    ink > paper ? Math.min(1, Math.max(0, (o - paper) / (ink - paper))) : 0;
+  const qA = nA ? frac(oA, ebA, eaA) : 0;
+  const qB = nB ? frac(oB, eaB, ebB) : 0;
   const costA = MISSING_INK_WEIGHT * (1 - qA) * nA + qB * nB;
   const costB = MISSING_INK_WEIGHT * (1 - qB) * nB + qA * nA;
   return costB < costA;

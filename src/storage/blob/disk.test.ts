@@ -68,7 +68,11 @@ describe('disk blob store', () => {
     const root = await tempRoot();
     const store = createDiskBlobStore(root);
     const versions = Array.from({ length: 6 }, (_, i) => Buffer.alloc(200_000 + i, i));
-    await Promise.all(versions.map((v) => store.put('race/blob', Readable.from([v.subarray(0, 1000), v.subarray(1000)], { objectMode: false }))));
+    await Promise.all(
+      versions.map((v) =>
+        store.put('race/blob', Readable.from([v.subarray(0, 1000), v.subarray(1000)], { objectMode: false })),
+      ),
+    );
     const got = await readAll(await store.get('race/blob'));
     assert.ok(versions.some((v) => v.equals(got)));
     assert.deepEqual(await readdir(join(root, 'race')), ['blob']);
@@ -92,7 +96,10 @@ describe('disk blob store', () => {
     const parent = await tempRoot();
     await mkdir(join(parent, 'root'));
     const store = createDiskBlobStore(join(parent, 'root'));
-    await assert.rejects(store.put('../escape', Buffer.from('x')), (e: unknown) => isKycError(e) && e.code === 'invalid_request');
+    await assert.rejects(
+      store.put('../escape', Buffer.from('x')),
+      (e: unknown) => isKycError(e) && e.code === 'invalid_request',
+    );
     assert.deepEqual(await readdir(parent), ['root']);
   });
 });

@@ -97,7 +97,10 @@ export function createDiskBlobStore(rootDir: string): BlobStore {
         if (isMissing(e)) return;
         // A directory (EISDIR on Linux, EPERM elsewhere) holds no blob under this key. Any other
         // EPERM is a real failure: silently keeping personal data we were asked to delete is not an option.
-        const isDir = await stat(path).then((st) => st.isDirectory(), () => false);
+        const isDir = await stat(path).then(
+          (st) => st.isDirectory(),
+          () => false,
+        );
         if (isDir) return;
         throw e;
       }

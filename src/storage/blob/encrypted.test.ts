@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../../app/ports.ts';
 import { isKycError, KycError, type KycErrorCode } from '../../domain/errors.ts';
-import { CHUNK_SIZE, createEncryptedBlobStore, deriveKeyId, parseKeyringFromConfig, type BlobKey } from './encrypted.ts';
+import {
+  CHUNK_SIZE,
+  createEncryptedBlobStore,
+  deriveKeyId,
+  parseKeyringFromConfig,
+  type BlobKey,
+} from './encrypted.ts';
 
 /** Plain in-memory store: lets the tests see and rearrange the exact bytes at rest. */
 function memoryStore(): BlobStore & { data: Map<string, Buffer> } {
@@ -36,11 +42,13 @@ function memoryStore(): BlobStore & { data: Map<string, Buffer> } {
   };
 }
 
-const code = (c: KycErrorCode) => (e: unknown): boolean => {
-  assert.ok(isKycError(e), `expected KycError(${c}), got ${String(e)}`);
-  assert.equal(e.code, c);
-  return true;
-};
+const code =
+  (c: KycErrorCode) =>
+  (e: unknown): boolean => {
+    assert.ok(isKycError(e), `expected KycError(${c}), got ${String(e)}`);
+    assert.equal(e.code, c);
+    return true;
+  };
 const readAll = async (s: Readable): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(c as Buffer);
@@ -151,10 +159,19 @@ describe('encrypted blob store', () => {
     assert.ok((await readAll(await rotated.get('old'))).equals(old));
     const fresh = Buffer.from('new blob');
     await rotated.put('new', fresh);
-    assert.equal(inner.data.get('new')!.subarray(5, 5 + inner.data.get('new')![4]).toString(), 'k2');
+    assert.equal(
+      inner.data
+        .get('new')!
+        .subarray(5, 5 + inner.data.get('new')![4])
+        .toString(),
+      'k2',
+    );
 
     const withoutOld = createEncryptedBlobStore(inner, { current: k2 });
-    await assert.rejects(withoutOld.get('old'), (e: unknown) => isKycError(e) && e.code === 'internal' && /unknown key/.test(e.message));
+    await assert.rejects(
+      withoutOld.get('old'),
+      (e: unknown) => isKycError(e) && e.code === 'internal' && /unknown key/.test(e.message),
+    );
     assert.ok((await readAll(await withoutOld.get('new'))).equals(fresh));
   });
 
@@ -166,10 +183,22 @@ describe('encrypted blob store', () => {
 
   it('validates the keyring', () => {
     const inner = memoryStore();
-    assert.throws(() => createEncryptedBlobStore(inner, { current: { id: 'k', key: randomBytes(16) } }), code('invalid_request'));
-    assert.throws(() => createEncryptedBlobStore(inner, { current: { id: 'bad id', key: randomBytes(32) } }), code('invalid_request'));
-    assert.throws(() => createEncryptedBlobStore(inner, { current: { id: '', key: randomBytes(32) } }), code('invalid_request'));
-    assert.throws(() => createEncryptedBlobStore(inner, { current: key('k'), others: [key('k')] }), code('invalid_request'));
+    assert.throws(
+      () => createEncryptedBlobStore(inner, { current: { id: 'k', key: randomBytes(16) } }),
+      code('invalid_request'),
+    );
+    assert.throws(
+      () => createEncryptedBlobStore(inner, { current: { id: 'bad id', key: randomBytes(32) } }),
+      code('invalid_request'),
+    );
+    assert.throws(
+      () => createEncryptedBlobStore(inner, { current: { id: '', key: randomBytes(32) } }),
+      code('invalid_request'),
+    );
+    assert.throws(
+      () => createEncryptedBlobStore(inner, { current: key('k'), others: [key('k')] }),
+      code('invalid_request'),
+    );
   });
 
   it('streams: the inner store receives ciphertext before the source has ended', async () => {
@@ -189,7 +218,7 @@ describe('encrypted blob store', () => {
     const inner = memoryStore();
     const spy: BlobStore = {
       ...inner,
-      async put(key, body) {
+      async put(_key, body) {
         let total = 0;
         for await (const c of body as Readable) {
           if (endedAtFirstChunk === undefined) endedAtFirstChunk = sourceEnded;
@@ -220,7 +249,10 @@ describe('parseKeyringFromConfig', () => {
     assert.ok(ring.current.key.equals(k1));
     assert.equal(ring.current.id, deriveKeyId(k1));
     assert.match(ring.current.id, /^[0-9a-f]{16}$/);
-    assert.deepEqual(ring.others!.map((k) => k.id), [deriveKeyId(k2), deriveKeyId(k3)]);
+    assert.deepEqual(
+      ring.others!.map((k) => k.id),
+      [deriveKeyId(k2), deriveKeyId(k3)],
+    );
     assert.ok(ring.others![0].key.equals(k2));
     assert.ok(ring.others![1].key.equals(k3));
   });
@@ -228,7 +260,10 @@ describe('parseKeyringFromConfig', () => {
   it('accepts the current key already decoded, and labelled old keys', () => {
     const ring = parseKeyringFromConfig(k1, `2025:${k2.toString('base64')}, old-hex:${k3.toString('hex')}`);
     assert.equal(ring.current.id, deriveKeyId(k1));
-    assert.deepEqual(ring.others!.map((k) => k.id), [deriveKeyId(k2), deriveKeyId(k3)]);
+    assert.deepEqual(
+      ring.others!.map((k) => k.id),
+      [deriveKeyId(k2), deriveKeyId(k3)],
+    );
     assert.throws(() => parseKeyringFromConfig(randomBytes(16)), code('invalid_request'));
   });
 
@@ -244,12 +279,21 @@ describe('parseKeyringFromConfig', () => {
   });
 
   it('refuses keys that are not 32 bytes, without echoing them', () => {
-    for (const bad of ['', 'short', randomBytes(16).toString('base64'), randomBytes(33).toString('base64'), 'not base64 at all!!']) {
-      assert.throws(() => parseKeyringFromConfig(bad), (e: unknown) => {
-        assert.ok(isKycError(e) && e.code === 'invalid_request');
-        if (bad) assert.ok(!e.message.includes(bad));
-        return true;
-      });
+    for (const bad of [
+      '',
+      'short',
+      randomBytes(16).toString('base64'),
+      randomBytes(33).toString('base64'),
+      'not base64 at all!!',
+    ]) {
+      assert.throws(
+        () => parseKeyringFromConfig(bad),
+        (e: unknown) => {
+          assert.ok(isKycError(e) && e.code === 'invalid_request');
+          if (bad) assert.ok(!e.message.includes(bad));
+          return true;
+        },
+      );
     }
     assert.throws(() => parseKeyringFromConfig(k1.toString('base64'), 'AAAA'), code('invalid_request'));
   });

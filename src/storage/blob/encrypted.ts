@@ -68,10 +68,13 @@ const integrityError = (cause?: unknown): KycError =>
 export function createEncryptedBlobStore(inner: BlobStore, keyring: BlobKeyring): BlobStore {
   const keys = new Map<string, Buffer>();
   for (const k of [keyring.current, ...(keyring.others ?? [])]) {
-    if (!k || typeof k.id !== 'string' || !KEY_ID.test(k.id)) throw new KycError('invalid_request', 'invalid blob key id');
-    if (!Buffer.isBuffer(k.key) || k.key.length !== 32) throw new KycError('invalid_request', 'blob master keys must be 32 bytes');
+    if (!k || typeof k.id !== 'string' || !KEY_ID.test(k.id))
+      throw new KycError('invalid_request', 'invalid blob key id');
+    if (!Buffer.isBuffer(k.key) || k.key.length !== 32)
+      throw new KycError('invalid_request', 'blob master keys must be 32 bytes');
     const known = keys.get(k.id);
-    if (known && !known.equals(k.key)) throw new KycError('invalid_request', 'two different blob master keys share one id');
+    if (known && !known.equals(k.key))
+      throw new KycError('invalid_request', 'two different blob master keys share one id');
     // Copied so a caller reusing or zeroing its Buffer cannot change the keyring behind our back.
     keys.set(k.id, Buffer.from(k.key));
   }
@@ -167,7 +170,9 @@ async function* decrypt(source: Readable, blobKey: string, keys: Map<string, Buf
     const master = keys.get(id);
     if (!master) {
       // The id goes to the cause (logs), not the message (API clients).
-      throw new KycError('internal', 'blob encrypted with an unknown key', { cause: new Error(`unknown blob key id ${JSON.stringify(id)}`) });
+      throw new KycError('internal', 'blob encrypted with an unknown key', {
+        cause: new Error(`unknown blob key id ${JSON.stringify(id)}`),
+      });
     }
     const salt = header.subarray(MAGIC.length + 1 + idLen, MAGIC.length + 1 + idLen + SALT_LEN);
     open = chunkOpener(header, blobKey, deriveDataKey(master, salt));
@@ -200,7 +205,13 @@ function aadPrefix(header: Buffer, blobKey: string): Buffer {
   return Buffer.concat([header, len, name]);
 }
 
-function chunkParams(header: Buffer, blobKey: string, index: number, final: boolean, prefix: Buffer): { nonce: Buffer; aad: Buffer } {
+function chunkParams(
+  header: Buffer,
+  _blobKey: string,
+  index: number,
+  final: boolean,
+  prefix: Buffer,
+): { nonce: Buffer; aad: Buffer } {
   if (index >= MAX_CHUNKS) throw new KycError('payload_too_large', 'blob too large to encrypt');
   const nonce = Buffer.alloc(12);
   header.copy(nonce, 0, header.length - NONCE_PREFIX_LEN);
@@ -301,12 +312,14 @@ export function parseKeyringFromConfig(masterKey: string | Buffer, oldKeys?: str
     if (/^[0-9a-fA-F]{64}$/.test(s)) key = Buffer.from(s, 'hex');
     else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) key = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     // Never echo the value: it is a secret, and error messages end up in logs.
-    if (!key || key.length !== 32) throw new KycError('invalid_request', 'blob master key must be 32 bytes, base64 or hex encoded', { param });
+    if (key?.length !== 32)
+      throw new KycError('invalid_request', 'blob master key must be 32 bytes, base64 or hex encoded', { param });
     return { id: deriveKeyId(key), key };
   };
   let current: BlobKey;
   if (Buffer.isBuffer(masterKey)) {
-    if (masterKey.length !== 32) throw new KycError('invalid_request', 'blob master key must be 32 bytes', { param: 'masterKey' });
+    if (masterKey.length !== 32)
+      throw new KycError('invalid_request', 'blob master key must be 32 bytes', { param: 'masterKey' });
     current = { id: deriveKeyId(masterKey), key: Buffer.from(masterKey) };
   } else {
     current = decode(masterKey ?? '', 'masterKey');

@@ -64,7 +64,9 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
   const prefix = normalizePrefix(opts.prefix ?? '');
   const partSize = opts.partSize ?? DEFAULT_PART_SIZE;
   if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE) {
-    throw new KycError('invalid_request', `S3 part size must be at least ${MIN_PART_SIZE} bytes`, { param: 'partSize' });
+    throw new KycError('invalid_request', `S3 part size must be at least ${MIN_PART_SIZE} bytes`, {
+      param: 'partSize',
+    });
   }
   const client = opts.client ?? new S3Client(clientConfig(opts));
 
@@ -95,7 +97,9 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
       const uploadPart = async (Body: Buffer): Promise<void> => {
         const PartNumber = parts.length + 1;
         if (PartNumber > MAX_PARTS) throw new KycError('payload_too_large', 'body exceeds the S3 multipart limit');
-        const r = await client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body, ContentLength: Body.length }));
+        const r = await client.send(
+          new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body, ContentLength: Body.length }),
+        );
         parts.push({ PartNumber, ETag: r.ETag });
       };
 
@@ -128,7 +132,9 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
           await client.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: Body.length, ContentType }));
         } else {
           if (pendingLen > 0) await uploadPart(takePending());
-          await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+          await client.send(
+            new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+          );
         }
       } catch (err) {
         if (uploadId !== undefined) {
@@ -174,7 +180,9 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
 function clientConfig(opts: S3BlobStoreOptions): S3ClientConfig {
   const { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle } = opts;
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-    throw new KycError('invalid_request', 'S3 accessKeyId and secretAccessKey must be given together', { param: 'accessKeyId' });
+    throw new KycError('invalid_request', 'S3 accessKeyId and secretAccessKey must be given together', {
+      param: 'accessKeyId',
+    });
   }
   const config: S3ClientConfig = {
     // Most S3-compatible servers ignore the region but the SDK refuses to sign without one.
@@ -210,8 +218,11 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * createS3BlobStore. Credentials are deliberately not accepted in the URL (URLs end up in logs
  * and process listings): give them as separate settings or through the SDK's default chain.
  */
-export function parseBlobStoreUrl(url: string): Pick<S3BlobStoreOptions, 'bucket' | 'prefix' | 'region' | 'endpoint' | 'forcePathStyle'> {
-  const invalid = (why: string): KycError => new KycError('invalid_request', `invalid blob store URL: ${why}`, { param: 'blobStore' });
+export function parseBlobStoreUrl(
+  url: string,
+): Pick<S3BlobStoreOptions, 'bucket' | 'prefix' | 'region' | 'endpoint' | 'forcePathStyle'> {
+  const invalid = (why: string): KycError =>
+    new KycError('invalid_request', `invalid blob store URL: ${why}`, { param: 'blobStore' });
   let u: URL;
   try {
     u = new URL(url);
@@ -250,7 +261,8 @@ export function parseBlobStoreUrl(url: string): Pick<S3BlobStoreOptions, 'bucket
         } catch {
           throw invalid('bad endpoint');
         }
-        if ((e.protocol !== 'http:' && e.protocol !== 'https:') || e.username || e.password) throw invalid('bad endpoint');
+        if ((e.protocol !== 'http:' && e.protocol !== 'https:') || e.username || e.password)
+          throw invalid('bad endpoint');
         out.endpoint = value;
         break;
       }

@@ -54,19 +54,31 @@ export function checkpointDue(since: { seconds: number; walBytes: number }, rule
  * rates the 10 % rule would otherwise re-analyze a busy table on every pass.
  */
 export const AUTOVACUUM_RULE = {
-  vacuumBase: 50, vacuumScale: 0.2, vacuumInsertBase: 1000, vacuumInsertScale: 0.2, analyzeBase: 50, analyzeScale: 0.1,
-  analyzeMinIntervalMs: 10 * 60_000, freezeMaxAge: 200_000_000,
+  vacuumBase: 50,
+  vacuumScale: 0.2,
+  vacuumInsertBase: 1000,
+  vacuumInsertScale: 0.2,
+  analyzeBase: 50,
+  analyzeScale: 0.1,
+  analyzeMinIntervalMs: 10 * 60_000,
+  freezeMaxAge: 200_000_000,
 };
 
-export function maintenanceDue(tables: readonly TableActivity[], now: Date, rule = AUTOVACUUM_RULE): TableMaintenance[] {
+export function maintenanceDue(
+  tables: readonly TableActivity[],
+  now: Date,
+  rule = AUTOVACUUM_RULE,
+): TableMaintenance[] {
   const due: TableMaintenance[] = [];
   for (const t of tables) {
     // The insert rule (PostgreSQL 13's autovacuum_vacuum_insert_*) keeps an append-only table's
     // visibility map and row count current.
     const inserts = t.insertedSinceVacuum > rule.vacuumInsertBase + rule.vacuumInsertScale * t.live;
-    if (t.dead > rule.vacuumBase + rule.vacuumScale * t.live || inserts || t.xidAge > rule.freezeMaxAge) due.push({ table: t.table, action: 'vacuum' });
+    if (t.dead > rule.vacuumBase + rule.vacuumScale * t.live || inserts || t.xidAge > rule.freezeMaxAge)
+      due.push({ table: t.table, action: 'vacuum' });
     const analyzeDue = t.modifiedSinceAnalyze > rule.analyzeBase + rule.analyzeScale * t.live;
-    if (analyzeDue && (!t.analyzedAt || now.getTime() - t.analyzedAt.getTime() >= rule.analyzeMinIntervalMs)) due.push({ table: t.table, action: 'analyze' });
+    if (analyzeDue && (!t.analyzedAt || now.getTime() - t.analyzedAt.getTime() >= rule.analyzeMinIntervalMs))
+      due.push({ table: t.table, action: 'analyze' });
   }
   return due;
 }
@@ -85,15 +97,31 @@ export async function ownMaintenanceReason(db: Db): Promise<'embedded database' 
 
 /** One pass: reads the statistics PGlite keeps (track_counts is on) and maintains what is due. */
 export async function runMaintenance(db: Db, now: Date, checkpointRule = CHECKPOINT_RULE): Promise<Maintenance[]> {
-  const r = await db.query<{ table: string; live: number; dead: number; inserted: number; modified: number; analyzed_at: Date | null; xid_age: number }>(
+  const r = await db.query<{
+    table: string;
+    live: number;
+    dead: number;
+    inserted: number;
+    modified: number;
+    analyzed_at: Date | null;
+    xid_age: number;
+  }>(
     `select s.relname as table, s.n_live_tup as live, s.n_dead_tup as dead, s.n_ins_since_vacuum as inserted, s.n_mod_since_analyze as modified,
             greatest(s.last_analyze, s.last_autoanalyze) as analyzed_at, age(c.relfrozenxid) as xid_age
        from pg_stat_user_tables s join pg_class c on c.oid = s.relid where s.schemaname = 'public'`,
   );
-  const due = maintenanceDue(r.rows.map((x) => ({
-    table: x.table, live: Number(x.live), dead: Number(x.dead), insertedSinceVacuum: Number(x.inserted), modifiedSinceAnalyze: Number(x.modified),
-    analyzedAt: x.analyzed_at, xidAge: Number(x.xid_age),
-  })), now);
+  const due = maintenanceDue(
+    r.rows.map((x) => ({
+      table: x.table,
+      live: Number(x.live),
+      dead: Number(x.dead),
+      insertedSinceVacuum: Number(x.inserted),
+      modifiedSinceAnalyze: Number(x.modified),
+      analyzedAt: x.analyzed_at,
+      xidAge: Number(x.xid_age),
+    })),
+    now,
+  );
   // One statement at a time: each holds PGlite's only connection while it runs, and requests
   // waiting behind it should wait for one table, not for all of them. SKIP_LOCKED: several kyclive
   // processes on one PostgreSQL without autovacuum each run this pass, and one VACUUM of a table
@@ -101,9 +129,11 @@ export async function runMaintenance(db: Db, now: Date, checkpointRule = CHECKPO
   for (const m of due) await db.exec(`${m.action} (skip_locked) ${quoteIdent(m.table)}`);
   // PostgreSQL has a checkpointer of its own.
   if (db.kind !== 'pglite') return due;
-  const c = (await db.query<{ seconds: number; wal: number }>(
-    `select extract(epoch from now() - checkpoint_time)::float8 as seconds, pg_wal_lsn_diff(pg_current_wal_lsn(), checkpoint_lsn)::float8 as wal from pg_control_checkpoint()`,
-  )).rows[0];
+  const c = (
+    await db.query<{ seconds: number; wal: number }>(
+      `select extract(epoch from now() - checkpoint_time)::float8 as seconds, pg_wal_lsn_diff(pg_current_wal_lsn(), checkpoint_lsn)::float8 as wal from pg_control_checkpoint()`,
+    )
+  ).rows[0];
   if (!checkpointDue({ seconds: c.seconds, walBytes: c.wal }, checkpointRule)) return due;
   await db.exec('checkpoint');
   return [...due, { action: 'checkpoint' }];

@@ -14,7 +14,11 @@ export function listMigrations(dir = MIGRATIONS_DIR): { id: number; name: string
   return readdirSync(dir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ id: Number(f.slice(0, 4)), name: f.replace(/\.sql$/, ''), sql: readFileSync(join(dir, f), 'utf8') }));
+    .map((f) => ({
+      id: Number(f.slice(0, 4)),
+      name: f.replace(/\.sql$/, ''),
+      sql: readFileSync(join(dir, f), 'utf8'),
+    }));
 }
 
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<number[]> {

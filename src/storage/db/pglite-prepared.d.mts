@@ -16,7 +16,11 @@ export class TextBytes {
 export function preparedRunner(pg: PGlite, opts?: { replanAfterMs?: number; now?: () => number }): PreparedRunner;
 type Rows = Promise<{ rows: unknown[]; affectedRows?: number }>;
 /** query() through named statements chosen by SQL text (bounded), outside or inside a transaction. */
-export function autoPrepared(pg: PGlite, prepared: PreparedRunner, opts?: { maxStatements?: number }): {
+export function autoPrepared(
+  pg: PGlite,
+  prepared: PreparedRunner,
+  opts?: { maxStatements?: number },
+): {
   query(sql: string, params?: unknown[]): Rows;
   inTransaction(tx: Transaction, sql: string, params?: unknown[]): Rows;
 };

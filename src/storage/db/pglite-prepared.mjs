@@ -19,7 +19,10 @@ const { serialize } = protocol;
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -30,9 +33,28 @@ function concat(...parts) {
 // memory pressure"), each pausing it 2-10 ms. Reusing the buffer is safe because PGlite consumes
 // its input synchronously, before execProtocol's promise is even returned.
 const DESCRIBE_EXECUTE_SYNC = Uint8Array.from([
-  0x44, 0, 0, 0, 6, 0x50, 0, // Describe the unnamed portal
-  0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0, // Execute it, all rows
-  0x53, 0, 0, 0, 4, // Sync
+  0x44,
+  0,
+  0,
+  0,
+  6,
+  0x50,
+  0, // Describe the unnamed portal
+  0x45,
+  0,
+  0,
+  0,
+  9,
+  0,
+  0,
+  0,
+  0,
+  0, // Execute it, all rows
+  0x53,
+  0,
+  0,
+  0,
+  4, // Sync
 ]);
 let out = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -43,31 +65,51 @@ let out = Buffer.allocUnsafeSlow(64 * 1024);
  */
 export class TextBytes {
   /** @param {Uint8Array} bytes */
-  constructor(bytes) { this.bytes = bytes; }
+  constructor(bytes) {
+    this.bytes = bytes;
+  }
 }
 
-const textOf = (v) => (v instanceof TextBytes ? Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString('utf8') : v);
+const textOf = (v) =>
+  v instanceof TextBytes ? Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength).toString('utf8') : v;
 
 /** @param {string} name @param {(string | TextBytes | null)[]} values text-format values */
 function encodeBindExecute(name, values) {
   let size = 1 + 4 + 1 + Buffer.byteLength(name) + 1 + 2 + 2 + 2;
   for (const v of values) size += 4 + (v === null ? 0 : v instanceof TextBytes ? v.bytes.length : Buffer.byteLength(v));
-  if (out.length < size + DESCRIBE_EXECUTE_SYNC.length) out = Buffer.allocUnsafeSlow(Math.max(size + DESCRIBE_EXECUTE_SYNC.length, out.length * 2));
+  if (out.length < size + DESCRIBE_EXECUTE_SYNC.length)
+    out = Buffer.allocUnsafeSlow(Math.max(size + DESCRIBE_EXECUTE_SYNC.length, out.length * 2));
   let at = 0;
   out[at++] = 0x42; // Bind
-  out.writeInt32BE(size - 1, at); at += 4;
+  out.writeInt32BE(size - 1, at);
+  at += 4;
   out[at++] = 0; // unnamed portal
-  at += out.write(name, at); out[at++] = 0;
-  out.writeInt16BE(0, at); at += 2; // every parameter in text format
-  out.writeInt16BE(values.length, at); at += 2;
+  at += out.write(name, at);
+  out[at++] = 0;
+  out.writeInt16BE(0, at);
+  at += 2; // every parameter in text format
+  out.writeInt16BE(values.length, at);
+  at += 2;
   for (const v of values) {
-    if (v === null) { out.writeInt32BE(-1, at); at += 4; continue; }
-    if (v instanceof TextBytes) { out.set(v.bytes, at + 4); out.writeInt32BE(v.bytes.length, at); at += 4 + v.bytes.length; continue; }
+    if (v === null) {
+      out.writeInt32BE(-1, at);
+      at += 4;
+      continue;
+    }
+    if (v instanceof TextBytes) {
+      out.set(v.bytes, at + 4);
+      out.writeInt32BE(v.bytes.length, at);
+      at += 4 + v.bytes.length;
+      continue;
+    }
     const n = out.write(v, at + 4);
-    out.writeInt32BE(n, at); at += 4 + n;
+    out.writeInt32BE(n, at);
+    at += 4 + n;
   }
-  out.writeInt16BE(0, at); at += 2; // every result column in text format
-  out.set(DESCRIBE_EXECUTE_SYNC, at); at += DESCRIBE_EXECUTE_SYNC.length;
+  out.writeInt16BE(0, at);
+  at += 2; // every result column in text format
+  out.set(DESCRIBE_EXECUTE_SYNC, at);
+  at += DESCRIBE_EXECUTE_SYNC.length;
   return out.subarray(0, at);
 }
 
@@ -84,15 +126,21 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
     await pg.execProtocol(concat(serialize.close({ type: 'S', name }), serialize.sync()));
   };
   const closeWith = (lock, name) => lock(() => forget(name));
-  const withRetry = (lock) => (name, sql, params = []) => run(lock, name, sql, params).catch(async (e) => {
-    // PostgreSQL refuses to run a cached statement whose result columns a migration has since
-    // changed (a `select *` over an altered table): parse it again, once. Inside a transaction the
-    // error has already aborted it, so the statement is only marked for the next call.
-    if (e?.code !== '0A000' || !statements.has(name)) throw e;
-    if (lock === inside) { statements.get(name).at = -Infinity; throw e; }
-    await closeWith(lock, name);
-    return run(lock, name, sql, params);
-  });
+  const withRetry =
+    (lock) =>
+    (name, sql, params = []) =>
+      run(lock, name, sql, params).catch(async (e) => {
+        // PostgreSQL refuses to run a cached statement whose result columns a migration has since
+        // changed (a `select *` over an altered table): parse it again, once. Inside a transaction the
+        // error has already aborted it, so the statement is only marked for the next call.
+        if (e?.code !== '0A000' || !statements.has(name)) throw e;
+        if (lock === inside) {
+          statements.get(name).at = -Infinity;
+          throw e;
+        }
+        await closeWith(lock, name);
+        return run(lock, name, sql, params);
+      });
   const prepared = withRetry(outside);
   /** The same, called inside PGlite's transaction() (from its callback). */
   prepared.inTransaction = withRetry(inside);
@@ -108,17 +156,28 @@ export function preparedRunner(pg, { replanAfterMs = 2000, now = () => performan
         st = undefined;
       }
       if (!st) {
-        const r = await pg.execProtocol(concat(serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()));
+        const r = await pg.execProtocol(
+          concat(serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()),
+        );
         st = { sql, types: parse.parseDescribeStatementResults(r.messages), at: now() };
         statements.set(name, st);
       }
       // Serialised as query() does: the type's serializer, else the text form.
-      const values = params.map((v, i) => (v === null || v === undefined ? null : v instanceof TextBytes ? v : (pg.serializers[st.types[i]] ?? String)(v)));
+      const values = params.map((v, i) =>
+        v === null || v === undefined ? null : v instanceof TextBytes ? v : (pg.serializers[st.types[i]] ?? String)(v),
+      );
       // Every serializer kyclive meets returns text (bytea as \x hex); anything else, such as
       // bytes, takes PGlite's own serializer, which knows how to flag it.
-      const r = await pg.execProtocol(values.every((v) => v === null || typeof v === 'string' || v instanceof TextBytes)
-        ? encodeBindExecute(name, values)
-        : concat(serialize.bind({ statement: name, values: values.map(textOf) }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()));
+      const r = await pg.execProtocol(
+        values.every((v) => v === null || typeof v === 'string' || v instanceof TextBytes)
+          ? encodeBindExecute(name, values)
+          : concat(
+              serialize.bind({ statement: name, values: values.map(textOf) }),
+              serialize.describe({ type: 'P' }),
+              serialize.execute({}),
+              serialize.sync(),
+            ),
+      );
       const [res] = parse.parseResults(r.messages, pg.parsers);
       return { rows: res?.rows ?? [], affectedRows: res?.affectedRows ?? 0 };
     });
@@ -158,6 +217,7 @@ export function autoPrepared(pg, prepared, { maxStatements = MAX_AUTO_STATEMENTS
     /** A query outside a transaction. */
     query: (sql, params = []) => (PLANNABLE.test(sql) ? prepared(nameOf(sql), sql, params) : pg.query(sql, params)),
     /** A query inside PGlite's transaction() `tx`, from its callback. */
-    inTransaction: (tx, sql, params = []) => (PLANNABLE.test(sql) ? prepared.inTransaction(nameOf(sql), sql, params) : tx.query(sql, params)),
+    inTransaction: (tx, sql, params = []) =>
+      PLANNABLE.test(sql) ? prepared.inTransaction(nameOf(sql), sql, params) : tx.query(sql, params),
   };
 }

@@ -19,4 +19,10 @@
 // plan tests (test/initiate-plan.test.ts) check the shapes that matter.
 import { PGlite } from '@electric-sql/pglite';
 
-export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'wal_init_zero=off', '-c', 'default_statistics_target=10'];
+export const PGLITE_START_PARAMS = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  'wal_init_zero=off',
+  '-c',
+  'default_statistics_target=10',
+];

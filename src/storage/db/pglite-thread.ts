@@ -9,14 +9,23 @@ import { Worker } from 'node:worker_threads';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
 import { pgliteResult } from './pglite-result.ts';
 
-interface Reply { id: number; error?: { message: string; name: string; fields: Record<string, unknown> }; rows?: unknown[]; affectedRows?: number }
+interface Reply {
+  id: number;
+  error?: { message: string; name: string; fields: Record<string, unknown> };
+  rows?: unknown[];
+  affectedRows?: number;
+}
 
 export async function openPgliteThread(dataDir?: string): Promise<Db> {
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url));
   const pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   let seq = 0;
   let dead: Error | undefined;
-  const failAll = (e: Error) => { dead = e; for (const p of pending.values()) p.reject(e); pending.clear(); };
+  const failAll = (e: Error) => {
+    dead = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
   worker.on('message', (m: Reply) => {
     const p = pending.get(m.id);
     if (!p) return;
@@ -26,15 +35,19 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
   });
   worker.on('error', (e) => failAll(e));
   worker.on('exit', (code) => failAll(new Error(`the embedded database thread exited (${code})`)));
-  const call = (msg: Record<string, unknown>, transfer?: ArrayBuffer[]) => new Promise<Reply>((resolve, reject) => {
-    if (dead) { reject(dead); return; }
-    const id = ++seq;
-    pending.set(id, { resolve, reject });
-    // msg is the caller's own literal: setting id beats `{ ...msg, id }`, which V8 allocates in the
-    // old generation (initiate-batcher.ts, submit)
-    msg.id = id;
-    worker.postMessage(msg, transfer);
-  });
+  const call = (msg: Record<string, unknown>, transfer?: ArrayBuffer[]) =>
+    new Promise<Reply>((resolve, reject) => {
+      if (dead) {
+        reject(dead);
+        return;
+      }
+      const id = ++seq;
+      pending.set(id, { resolve, reject });
+      // msg is the caller's own literal: setting id beats `{ ...msg, id }`, which V8 allocates in the
+      // old generation (initiate-batcher.ts, submit)
+      msg.id = id;
+      worker.postMessage(msg, transfer);
+    });
   const utf8 = new TextEncoder();
   try {
     await call({ op: 'open', dataDir });
@@ -43,8 +56,12 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     throw e;
   }
   const on = (tx?: number): Queryable => ({
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await call({ op: 'query', tx, sql, params })); },
-    async exec(sql: string) { await call({ op: 'exec', tx, sql }); },
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      return pgliteResult<T>(await call({ op: 'query', tx, sql, params }));
+    },
+    async exec(sql: string) {
+      await call({ op: 'exec', tx, sql });
+    },
   });
   let txSeq = 0;
   const plain = on();
@@ -63,17 +80,28 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
     async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
       return pgliteResult<T>(await call({ op: 'prepared', name, sql: unlessSent(name, sql), params }));
     },
-    async preparedBatch<T extends { id: string }>(name: string, sql: string, batch: string, ids: readonly string[], params: unknown[]): Promise<QueryResult<T>> {
+    async preparedBatch<T extends { id: string }>(
+      name: string,
+      sql: string,
+      batch: string,
+      ids: readonly string[],
+      params: unknown[],
+    ): Promise<QueryResult<T>> {
       // the thread joins batches by their text: a JSON array, nothing around it
-      if (!batch.startsWith('[') || !batch.endsWith(']')) throw new Error('preparedBatch: the batch must be a JSON array');
+      if (!batch.startsWith('[') || !batch.endsWith(']'))
+        throw new Error('preparedBatch: the batch must be a JSON array');
       // As bytes in a buffer of their own, which the message hands over instead of copying.
       const bytes = utf8.encode(batch);
-      return pgliteResult<T>(await call({ op: 'batch', name, sql: unlessSent(name, sql), batch: bytes, ids, params }, [bytes.buffer as ArrayBuffer]));
+      return pgliteResult<T>(
+        await call({ op: 'batch', name, sql: unlessSent(name, sql), batch: bytes, ids, params }, [
+          bytes.buffer as ArrayBuffer,
+        ]),
+      );
     },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });
-      let result;
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
         result = await fn(on(tx));
       } catch (e) {
@@ -84,7 +112,11 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
       return result;
     },
     async close() {
-      try { await call({ op: 'close' }); } finally { await worker.terminate(); }
+      try {
+        await call({ op: 'close' });
+      } finally {
+        await worker.terminate();
+      }
     },
   };
 }

@@ -9,7 +9,19 @@ import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 // int8 ids and counts fit in a JS number for our ranges; pg's adapter does the same (pglite.ts).
 const parsers = { [types.INT8]: (v) => Number(v), [types.NUMERIC]: (v) => v };
 const ROLLBACK = Symbol('rollback');
-const FIELDS = ['code', 'detail', 'hint', 'constraint', 'table', 'column', 'schema', 'severity', 'position', 'where', 'dataType'];
+const FIELDS = [
+  'code',
+  'detail',
+  'hint',
+  'constraint',
+  'table',
+  'column',
+  'schema',
+  'severity',
+  'position',
+  'where',
+  'dataType',
+];
 
 let pg;
 let prepared;
@@ -24,7 +36,11 @@ function sqlOf(m) {
 const open = new Map();
 
 const reply = (id, body) => parentPort.postMessage({ id, ...body });
-const errorOf = (e) => ({ message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error', fields: Object.fromEntries(FIELDS.filter((k) => e && e[k] !== undefined).map((k) => [k, e[k]])) });
+const errorOf = (e) => ({
+  message: e instanceof Error ? e.message : String(e),
+  name: e instanceof Error ? e.name : 'Error',
+  fields: Object.fromEntries(FIELDS.filter((k) => e && e[k] !== undefined).map((k) => [k, e[k]])),
+});
 const target = (tx) => {
   if (!tx) return pg;
   const t = open.get(tx);
@@ -50,7 +66,12 @@ function scheduleBatches() {
     const key = JSON.stringify(first.params);
     let n = 1;
     let ids = first.ids.length;
-    while (n < batches.length && batches[n].name === first.name && ids + batches[n].ids.length <= MAX_JOINED_IDS && JSON.stringify(batches[n].params) === key) {
+    while (
+      n < batches.length &&
+      batches[n].name === first.name &&
+      ids + batches[n].ids.length <= MAX_JOINED_IDS &&
+      JSON.stringify(batches[n].params) === key
+    ) {
       ids += batches[n].ids.length;
       n++;
     }
@@ -104,7 +125,9 @@ parentPort.on('message', async (m) => {
         queries = autoPrepared(pg, prepared);
         return reply(m.id, {});
       case 'query': {
-        const r = m.tx ? await queries.inTransaction(target(m.tx), m.sql, m.params) : await queries.query(m.sql, m.params);
+        const r = m.tx
+          ? await queries.inTransaction(target(m.tx), m.sql, m.params)
+          : await queries.query(m.sql, m.params);
         return reply(m.id, { rows: r.rows, affectedRows: r.affectedRows });
       }
       case 'prepared': {
@@ -125,17 +148,24 @@ parentPort.on('message', async (m) => {
         // PGlite's own transaction(): its mutex makes plain queries wait until the transaction ends,
         // exactly as in-process (pglite.ts); the callback stays open until the caller sends 'end'
         let finish;
-        const ended = new Promise((resolve) => { finish = resolve; });
+        const ended = new Promise((resolve) => {
+          finish = resolve;
+        });
         const t = { tx: null, finish, endId: 0 };
         let begun = false;
         pg.transaction(async (tx) => {
-          t.tx = tx; open.set(m.tx, t); begun = true;
+          t.tx = tx;
+          open.set(m.tx, t);
+          begun = true;
           reply(m.id, {});
           if (!(await ended)) throw ROLLBACK;
-        }).then(
-          () => reply(t.endId, {}),
-          (e) => (begun ? reply(t.endId, e === ROLLBACK ? {} : { error: errorOf(e) }) : reply(m.id, { error: errorOf(e) })),
-        ).finally(() => open.delete(m.tx));
+        })
+          .then(
+            () => reply(t.endId, {}),
+            (e) =>
+              begun ? reply(t.endId, e === ROLLBACK ? {} : { error: errorOf(e) }) : reply(m.id, { error: errorOf(e) }),
+          )
+          .finally(() => open.delete(m.tx));
         return;
       }
       case 'end': {

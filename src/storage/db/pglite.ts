@@ -14,14 +14,24 @@ import { PGLITE_START_PARAMS } from './pglite-settings.mjs';
 const parsers = { [types.INT8]: (v: string) => Number(v), [types.NUMERIC]: (v: string) => v };
 
 type Rows = Promise<{ rows: unknown[]; affectedRows?: number }>;
-function wrap(q: { query: (sql: string, params?: unknown[]) => Rows; exec: (sql: string) => Promise<unknown> }): Queryable {
+function wrap(q: {
+  query: (sql: string, params?: unknown[]) => Rows;
+  exec: (sql: string) => Promise<unknown>;
+}): Queryable {
   return {
-    async exec(sql: string) { await q.exec(sql); },
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await q.query(sql, params)); },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      return pgliteResult<T>(await q.query(sql, params));
+    },
   };
 }
 
-export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | File } = {}): Promise<Db & { raw: PGlite }> {
+export async function openPglite(
+  dataDir?: string,
+  opts: { loadDataDir?: Blob | File } = {},
+): Promise<Db & { raw: PGlite }> {
   const pg = await PGlite.create({ dataDir, parsers, loadDataDir: opts.loadDataDir, startParams: PGLITE_START_PARAMS });
   const run = preparedRunner(pg);
   const queries = autoPrepared(pg, run);
@@ -31,16 +41,23 @@ export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob | 
     raw: pg,
     query: q.query,
     exec: q.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> { return pgliteResult<T>(await run(name, sql, params)); },
-    transaction: (fn) => pg.transaction(async (tx) => {
-      // PGlite's tx refuses to be used once its transaction has ended; so does this one
-      let open = true;
-      const txQuery = (sql: string, params?: unknown[]) => {
-        if (!open) throw new Error('Transaction is closed');
-        return queries.inTransaction(tx, sql, params);
-      };
-      try { return await fn(wrap({ query: txQuery, exec: (sql) => tx.exec(sql) })); } finally { open = false; }
-    }),
+    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+      return pgliteResult<T>(await run(name, sql, params));
+    },
+    transaction: (fn) =>
+      pg.transaction(async (tx) => {
+        // PGlite's tx refuses to be used once its transaction has ended; so does this one
+        let open = true;
+        const txQuery = (sql: string, params?: unknown[]) => {
+          if (!open) throw new Error('Transaction is closed');
+          return queries.inTransaction(tx, sql, params);
+        };
+        try {
+          return await fn(wrap({ query: txQuery, exec: (sql) => tx.exec(sql) }));
+        } finally {
+          open = false;
+        }
+      }),
     close: () => pg.close(),
   };
 }

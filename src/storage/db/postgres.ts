@@ -6,7 +6,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async exec(sql: string) { await c.query(sql); },
+    async exec(sql: string) {
+      await c.query(sql);
+    },
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
       const r = await c.query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
@@ -14,7 +16,10 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-export async function openPostgres(url: string, opts: { max?: number; replanAfterMs?: number; now?: () => number; onIdleError?: (err: Error) => void } = {}): Promise<Db & { pool: pg.Pool }> {
+export async function openPostgres(
+  url: string,
+  opts: { max?: number; replanAfterMs?: number; now?: () => number; onIdleError?: (err: Error) => void } = {},
+): Promise<Db & { pool: pg.Pool }> {
   // Named statements (prepared()) keep PostgreSQL's plan cache, but a connection drops its cached
   // plans (DISCARD PLANS) before it runs one when they are `replanAfterMs` old (2 s). PostgreSQL's
   // default keeps a statement's generic plan until autovacuum next analyzes a table it reads, up
@@ -32,7 +37,9 @@ export async function openPostgres(url: string, opts: { max?: number; replanAfte
   // (maintenance.ts), and then they run beside the requests as autovacuum's do: throttled the way
   // autovacuum throttles itself (autovacuum_vacuum_cost_delay's default, 2 ms), where a manual
   // VACUUM runs flat out. The SET is the first query queued on each new connection.
-  pool.on('connect', (client) => { client.query('set vacuum_cost_delay = 2').catch(() => undefined); });
+  pool.on('connect', (client) => {
+    client.query('set vacuum_cost_delay = 2').catch(() => undefined);
+  });
   const replanAfterMs = opts.replanAfterMs ?? 2000;
   const now = opts.now ?? (() => performance.now());
   const plansMadeAt = new WeakMap<pg.PoolClient, number>();

@@ -6,14 +6,32 @@ const COLS = `d.id, c.treezor_client_id, d.user_id, u.fields->>'firstname' as fi
   d.blob_key, d.content_type, d.bytes, d.sha256`;
 const FROM = `from documents d join clients c on c.id = d.client_id join users u on u.id = d.user_id`;
 
-export interface DocumentRow extends StoredDocument { blobKey: string; contentType: string; bytes: number; sha256: string }
+export interface DocumentRow extends StoredDocument {
+  blobKey: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
 
+// biome-ignore lint/suspicious/noExplicitAny: a database row, mapped field by field
 function toDoc(r: Record<string, any>): DocumentRow {
   return {
-    id: r.id, clientNumericId: r.treezor_client_id, userId: r.user_id, userFirstname: r.firstname ?? '', userLastname: r.lastname ?? '',
-    documentTypeId: r.document_type_id, documentTag: r.document_tag, documentStatus: r.document_status, name: r.name,
-    fileExtension: r.file_extension, createdAt: r.created_at, modifiedAt: r.modified_at,
-    blobKey: r.blob_key, contentType: r.content_type, bytes: r.bytes, sha256: r.sha256,
+    id: r.id,
+    clientNumericId: r.treezor_client_id,
+    userId: r.user_id,
+    userFirstname: r.firstname ?? '',
+    userLastname: r.lastname ?? '',
+    documentTypeId: r.document_type_id,
+    documentTag: r.document_tag,
+    documentStatus: r.document_status,
+    name: r.name,
+    fileExtension: r.file_extension,
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
+    blobKey: r.blob_key,
+    contentType: r.content_type,
+    bytes: r.bytes,
+    sha256: r.sha256,
   };
 }
 
@@ -23,15 +41,26 @@ export async function findDocument(q: Queryable, clientId: string, id: number): 
 }
 
 export interface DocumentFilter {
-  documentId?: number; userId?: number; documentTypeId?: number; documentStatus?: string; documentTag?: string;
-  createdDateFrom?: Date; createdDateTo?: Date; pageNumber: number; pageCount: number; sortOrder: 'ASC' | 'DESC';
+  documentId?: number;
+  userId?: number;
+  documentTypeId?: number;
+  documentStatus?: string;
+  documentTag?: string;
+  createdDateFrom?: Date;
+  createdDateTo?: Date;
+  pageNumber: number;
+  pageCount: number;
+  sortOrder: 'ASC' | 'DESC';
   sortBy: 'documentId' | 'createdDate';
 }
 
 export async function listDocuments(q: Queryable, clientId: string, f: DocumentFilter): Promise<DocumentRow[]> {
   const where = ['d.client_id = $1'];
   const vals: unknown[] = [clientId];
-  const add = (sql: string, v: unknown) => { vals.push(v); where.push(sql.replace('?', `$${vals.length}`)); };
+  const add = (sql: string, v: unknown) => {
+    vals.push(v);
+    where.push(sql.replace('?', `$${vals.length}`));
+  };
   if (f.documentId !== undefined) add('d.id = ?', f.documentId);
   if (f.userId !== undefined) add('d.user_id = ?', f.userId);
   if (f.documentTypeId !== undefined) add('d.document_type_id = ?', f.documentTypeId);
@@ -41,16 +70,29 @@ export async function listDocuments(q: Queryable, clientId: string, f: DocumentF
   if (f.createdDateTo) add('d.created_at <= ?', f.createdDateTo);
   const order = `${f.sortBy === 'createdDate' ? 'd.created_at' : 'd.id'} ${f.sortOrder}`;
   vals.push(f.pageCount, (f.pageNumber - 1) * f.pageCount);
-  const r = await q.query(`select ${COLS} ${FROM} where ${where.join(' and ')} order by ${order}, d.id ${f.sortOrder} limit $${vals.length - 1} offset $${vals.length}`, vals);
+  const r = await q.query(
+    `select ${COLS} ${FROM} where ${where.join(' and ')} order by ${order}, d.id ${f.sortOrder} limit $${vals.length - 1} offset $${vals.length}`,
+    vals,
+  );
   return r.rows.map(toDoc);
 }
 
 export async function listDocumentsOfUsers(q: Queryable, clientId: string, userIds: number[]): Promise<DocumentRow[]> {
-  const r = await q.query(`select ${COLS} ${FROM} where d.client_id = $1 and d.user_id = any($2::bigint[]) order by d.id`, [clientId, userIds]);
+  const r = await q.query(
+    `select ${COLS} ${FROM} where d.client_id = $1 and d.user_id = any($2::bigint[]) order by d.id`,
+    [clientId, userIds],
+  );
   return r.rows.map(toDoc);
 }
 
-export async function listDocumentsOfVerification(q: Queryable, clientId: string, verificationId: string): Promise<DocumentRow[]> {
-  const r = await q.query(`select ${COLS} ${FROM} where d.client_id = $1 and d.verification_id = $2 order by d.id`, [clientId, verificationId]);
+export async function listDocumentsOfVerification(
+  q: Queryable,
+  clientId: string,
+  verificationId: string,
+): Promise<DocumentRow[]> {
+  const r = await q.query(`select ${COLS} ${FROM} where d.client_id = $1 and d.verification_id = $2 order by d.id`, [
+    clientId,
+    verificationId,
+  ]);
   return r.rows.map(toDoc);
 }

@@ -2,9 +2,16 @@ import type { Queryable } from '../../../app/ports.ts';
 import { missingLivenessFields, type StoredUser } from '../../../domain/user.ts';
 
 interface Row {
-  id: number; treezor_client_id: number; fields: Record<string, string>; user_status: string;
-  kyc_level: number; kyc_review: number; kyc_review_comment: string; parent_user_id: number | null;
-  created_at: Date; modified_at: Date | null;
+  id: number;
+  treezor_client_id: number;
+  fields: Record<string, string>;
+  user_status: string;
+  kyc_level: number;
+  kyc_review: number;
+  kyc_review_comment: string;
+  parent_user_id: number | null;
+  created_at: Date;
+  modified_at: Date | null;
 }
 
 const COLS = `u.id, c.treezor_client_id, u.fields, u.user_status, u.kyc_level, u.kyc_review, u.kyc_review_comment,
@@ -12,14 +19,26 @@ const COLS = `u.id, c.treezor_client_id, u.fields, u.user_status, u.kyc_level, u
 
 function toUser(r: Row): StoredUser {
   return {
-    id: r.id, clientNumericId: r.treezor_client_id, fields: r.fields, userStatus: r.user_status,
-    kycLevel: r.kyc_level, kycReview: r.kyc_review, kycReviewComment: r.kyc_review_comment,
-    parentUserId: r.parent_user_id, createdAt: r.created_at, modifiedAt: r.modified_at,
+    id: r.id,
+    clientNumericId: r.treezor_client_id,
+    fields: r.fields,
+    userStatus: r.user_status,
+    kycLevel: r.kyc_level,
+    kycReview: r.kyc_review,
+    kycReviewComment: r.kyc_review_comment,
+    parentUserId: r.parent_user_id,
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
   };
 }
 
 /** Tenant-scoped: another client's user is simply not found. */
-export async function findUser(q: Queryable, clientId: string, userId: number, forUpdate = false): Promise<StoredUser | null> {
+export async function findUser(
+  q: Queryable,
+  clientId: string,
+  userId: number,
+  forUpdate = false,
+): Promise<StoredUser | null> {
   const r = await q.query<Row>(
     `select ${COLS} from users u join clients c on c.id = u.client_id where u.id = $1 and u.client_id = $2${forUpdate ? ' for update of u' : ''}`,
     [userId, clientId],
@@ -30,7 +49,13 @@ export async function findUser(q: Queryable, clientId: string, userId: number, f
 // Every write of users.fields also writes users.liveness_missing (migration 0004), here and only
 // here, so that no write path can leave it describing other fields.
 
-export async function insertUser(q: Queryable, clientId: string, fields: Record<string, string>, parentUserId: number | null, now: Date): Promise<StoredUser> {
+export async function insertUser(
+  q: Queryable,
+  clientId: string,
+  fields: Record<string, string>,
+  parentUserId: number | null,
+  now: Date,
+): Promise<StoredUser> {
   const r = await q.query<Row>(
     `with u as (insert into users (client_id, fields, liveness_missing, parent_user_id, created_at) values ($1, $2, $3, $4, $5) returning *)
      select ${COLS} from u join clients c on c.id = u.client_id`,
@@ -39,7 +64,13 @@ export async function insertUser(q: Queryable, clientId: string, fields: Record<
   return toUser(r.rows[0]);
 }
 
-export async function updateUserFields(q: Queryable, clientId: string, userId: number, fields: Record<string, string>, now: Date): Promise<StoredUser | null> {
+export async function updateUserFields(
+  q: Queryable,
+  clientId: string,
+  userId: number,
+  fields: Record<string, string>,
+  now: Date,
+): Promise<StoredUser | null> {
   // The merge happens in SQL, so the merged fields are known only afterwards: the update clears
   // liveness_missing, and a second statement sets it on condition that the fields are still the
   // ones it was computed from. Two updates racing leave either the last one's value or NULL, never
@@ -59,7 +90,10 @@ export async function updateUserFields(q: Queryable, clientId: string, userId: n
  * Compare-and-set of liveness_missing for users whose fields are still exactly these. Returns what
  * it computed, in the users' order.
  */
-export async function storeLivenessMissing(q: Queryable, users: { id: number; fields: Record<string, string> }[]): Promise<string[][]> {
+export async function storeLivenessMissing(
+  q: Queryable,
+  users: { id: number; fields: Record<string, string> }[],
+): Promise<string[][]> {
   const missing = users.map((u) => missingLivenessFields(u.fields));
   if (users.length === 0) return missing;
   await q.query(
@@ -72,7 +106,12 @@ export async function storeLivenessMissing(q: Queryable, users: { id: number; fi
 }
 
 export async function setKycReview(
-  q: Queryable, clientId: string, userIds: number[], review: number, now: Date, opts: { level?: number; appendComment?: string } = {},
+  q: Queryable,
+  clientId: string,
+  userIds: number[],
+  review: number,
+  now: Date,
+  opts: { level?: number; appendComment?: string } = {},
 ): Promise<void> {
   await q.query(
     `update users set kyc_review = $3, modified_at = $4,
@@ -86,6 +125,9 @@ export async function setKycReview(
 }
 
 export async function listChildren(q: Queryable, clientId: string, parentId: number): Promise<StoredUser[]> {
-  const r = await q.query<Row>(`select ${COLS} from users u join clients c on c.id = u.client_id where u.client_id = $1 and u.parent_user_id = $2 order by u.id`, [clientId, parentId]);
+  const r = await q.query<Row>(
+    `select ${COLS} from users u join clients c on c.id = u.client_id where u.client_id = $1 and u.parent_user_id = $2 order by u.id`,
+    [clientId, parentId],
+  );
   return r.rows.map(toUser);
 }

@@ -34,14 +34,33 @@ const SELECT = `select id, client_id, user_id, method, state, redirect_url, chal
   capture_metadata, score, comment, reasons, return_reason, error_type, analysis, simulated, superseded_by,
   expires_at, created_at, started_at, completed_at, processed_at, updated_at from verifications`;
 
+// biome-ignore lint/suspicious/noExplicitAny: a database row, mapped field by field
 function toVerification(r: Record<string, any>): Verification {
   return {
-    id: r.id, clientId: r.client_id, userId: r.user_id, method: r.method, state: r.state, redirectUrl: r.redirect_url,
-    challenges: r.challenges ?? [], documentType: r.document_type, documentCountry: r.document_country,
-    captureMetadata: r.capture_metadata ?? {}, score: r.score, comment: r.comment, reasons: r.reasons,
-    returnReason: r.return_reason, errorType: r.error_type, analysis: r.analysis, simulated: r.simulated,
-    supersededBy: r.superseded_by, expiresAt: r.expires_at, createdAt: r.created_at, startedAt: r.started_at,
-    completedAt: r.completed_at, processedAt: r.processed_at, updatedAt: r.updated_at,
+    id: r.id,
+    clientId: r.client_id,
+    userId: r.user_id,
+    method: r.method,
+    state: r.state,
+    redirectUrl: r.redirect_url,
+    challenges: r.challenges ?? [],
+    documentType: r.document_type,
+    documentCountry: r.document_country,
+    captureMetadata: r.capture_metadata ?? {},
+    score: r.score,
+    comment: r.comment,
+    reasons: r.reasons,
+    returnReason: r.return_reason,
+    errorType: r.error_type,
+    analysis: r.analysis,
+    simulated: r.simulated,
+    supersededBy: r.superseded_by,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    processedAt: r.processed_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -50,7 +69,10 @@ function toVerification(r: Record<string, any>): Verification {
  * a chain written by one flush (initiate-batcher.ts) and between flushes in the same millisecond.
  */
 export async function findLatestForUser(q: Queryable, clientId: string, userId: number): Promise<Verification | null> {
-  const r = await q.query(`${SELECT} where user_id = $2 and client_id = $1 order by seq desc limit 1`, [clientId, userId]);
+  const r = await q.query(`${SELECT} where user_id = $2 and client_id = $1 order by seq desc limit 1`, [
+    clientId,
+    userId,
+  ]);
   return r.rows[0] ? toVerification(r.rows[0]) : null;
 }
 
@@ -59,27 +81,60 @@ export async function findById(q: Queryable, id: string, forUpdate = false): Pro
   return r.rows[0] ? toVerification(r.rows[0]) : null;
 }
 
-export async function findByClientAndId(q: Queryable, clientId: string, id: string, forUpdate = false): Promise<Verification | null> {
+export async function findByClientAndId(
+  q: Queryable,
+  clientId: string,
+  id: string,
+  forUpdate = false,
+): Promise<Verification | null> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
-  const r = await q.query(`${SELECT} where id = $1 and client_id = $2${forUpdate ? ' for update' : ''}`, [id, clientId]);
+  const r = await q.query(`${SELECT} where id = $1 and client_id = $2${forUpdate ? ' for update' : ''}`, [
+    id,
+    clientId,
+  ]);
   return r.rows[0] ? toVerification(r.rows[0]) : null;
 }
 
-export async function findByTokenHash(q: Queryable, tokenHash: string, forUpdate = false): Promise<Verification | null> {
+export async function findByTokenHash(
+  q: Queryable,
+  tokenHash: string,
+  forUpdate = false,
+): Promise<Verification | null> {
   const r = await q.query(`${SELECT} where capture_token_hash = $1${forUpdate ? ' for update' : ''}`, [tokenHash]);
   return r.rows[0] ? toVerification(r.rows[0]) : null;
 }
 
 const PATCH_COLUMNS: Record<keyof VerificationPatch, string> = {
-  state: 'state', startedAt: 'started_at', completedAt: 'completed_at', processedAt: 'processed_at',
-  returnReason: 'return_reason', errorType: 'error_type', score: 'score', reasons: 'reasons', comment: 'comment',
+  state: 'state',
+  startedAt: 'started_at',
+  completedAt: 'completed_at',
+  processedAt: 'processed_at',
+  returnReason: 'return_reason',
+  errorType: 'error_type',
+  score: 'score',
+  reasons: 'reasons',
+  comment: 'comment',
   supersededBy: 'superseded_by',
 };
 
-export async function applyPatch(q: Queryable, id: string, patch: VerificationPatch & { analysis?: unknown; captureMetadata?: unknown; documentType?: string; documentCountry?: string; simulated?: boolean }, now: Date): Promise<void> {
+export async function applyPatch(
+  q: Queryable,
+  id: string,
+  patch: VerificationPatch & {
+    analysis?: unknown;
+    captureMetadata?: unknown;
+    documentType?: string;
+    documentCountry?: string;
+    simulated?: boolean;
+  },
+  now: Date,
+): Promise<void> {
   const sets: string[] = [];
   const vals: unknown[] = [id];
-  const push = (col: string, v: unknown) => { vals.push(v); sets.push(`${col} = $${vals.length}`); };
+  const push = (col: string, v: unknown) => {
+    vals.push(v);
+    sets.push(`${col} = $${vals.length}`);
+  };
   for (const [k, col] of Object.entries(PATCH_COLUMNS)) {
     const v = (patch as Record<string, unknown>)[k];
     if (v !== undefined) push(col, k === 'reasons' ? JSON.stringify(v) : v);
