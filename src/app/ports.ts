@@ -83,18 +83,9 @@ export interface Challenge {
   windowSeconds: number;
 }
 
-/** What the browser reported about the capture (no personal data beyond device facts). */
-export interface CaptureMetadata {
-  userAgent?: string;
-  cameraLabel?: string;
-  webdriver?: boolean;
-  /** Epoch ms at which each challenge of the script was shown, in script order. */
-  challengeShownAt?: number[];
-  droppedFrames?: number;
-  uploadRetries?: number;
-  connection?: { downlinkMbps?: number; probeMs?: number };
-  [k: string]: unknown;
-}
+/** What the browser reported about the capture: its schema is in the domain. */
+export type { CaptureMetadata } from '../domain/capture-metadata.ts';
+import type { CaptureMetadata } from '../domain/capture-metadata.ts';
 
 export interface AnalysisMedia {
   /** Local file path, readable by ffmpeg; decrypted into a private temp dir by the worker. */

@@ -14,7 +14,7 @@ import { faceQualityChecks, identityConsistencyCheck, livenessCheck, presentatio
 import { decideFaceMatch, FACE_MATCH_MODEL, type FaceMatchSummary } from './face/match.ts';
 import { voteAndDecode, type MrzDecode } from './mrz/read.ts';
 import type { DocumentPart, FacePart, PartInput } from './parts.ts';
-import { decide, internalFailure, REASON_MESSAGES } from './policy.ts';
+import { decide, REASON_MESSAGES } from './policy.ts';
 import type { CheckResult } from './types.ts';
 
 export interface EngineInfo {
@@ -24,7 +24,7 @@ export interface EngineInfo {
   models: { name: string; version: string }[];
 }
 
-/** A part that threw: the session ends as an internal failure (1901), with the message in evidence. */
+/** A part that threw: its checks are undecided (1901 in the evidence); the other part's checks still count. */
 export interface PartFailure {
   error: string;
 }
@@ -62,95 +62,98 @@ export async function assembleResult(
   let extracted: ExtractedIdentity | undefined;
   const keyFrames: NonNullable<AnalysisResult['keyFrames']> = [];
   let faceMatchEvidence: FaceMatchSummary | undefined;
-  const failed = [face, doc].find((p): p is PartFailure => 'error' in p);
-  if (failed) {
-    evidence.error = { message: failed.error };
-    return finish(
-      internalFailure(failed.error),
-      checks,
-      evidence,
-      extracted,
-      keyFrames,
-      faceMatchEvidence,
-      input,
-      cfg,
-      partTimings,
-      wallMs.startedAt,
-      now,
-    );
-  }
-  const f = face as FacePart;
-  const d = doc as DocumentPart;
-  try {
-    const decoded = [...d.media, ...f.media];
-    evidence.media = decoded.map((m) => ({
-      step: m.step,
-      kind: m.decoded.kind,
-      ok: m.decoded.ok,
-      codec: m.decoded.codec ?? null,
-      encoders: m.decoded.encoders ?? [],
-      source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null,
-      sampledFrames: m.sampledFrames,
-      sourceFrames: m.decoded.sourceTimes.length,
-      measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100,
-      truncated: m.decoded.truncated,
-      decodeMs: Math.round(m.decoded.decodeMs),
-    }));
-    checks.push(playableCheck(decoded));
-    checks.push(connectionCheck(decoded, input.metadata ?? {}, cfg));
-    checks.push(timingCheck(decoded, cfg));
-    checks.push(reencodingCheck(decoded, input.metadata ?? {}));
-    checks.push(deviceCheck(input.metadata ?? {}, cfg));
-    const faceOk = f.media.filter((m) => m.decoded.ok);
-    const docOk = d.media.filter((m) => m.decoded.ok);
-    // face video
-    const faceObs = f.obs;
-    if (faceOk.length) {
-      checks.push(...faceQualityChecks(faceObs, cfg.thresholds));
-      const recStart =
-        typeof input.metadata?.faceRecordingStartedAt === 'number'
-          ? (input.metadata.faceRecordingStartedAt as number)
-          : undefined;
-      const shown =
-        recStart !== undefined && input.metadata?.challengeShownAt?.length
-          ? input.metadata.challengeShownAt.map((ms) => (ms - recStart) / 1000)
-          : undefined;
-      if (faceObs.some((o) => o.faces >= 1)) {
-        checks.push(...livenessCheck(faceObs, input.challenges ?? [], shown, cfg.thresholds, f.texture));
-        checks.push(identityConsistencyCheck(faceObs, cfg.thresholds));
-        checks.push(presentationAttackCheck(faceObs));
-      }
-      if (faceOk.every((m) => m.decoded.kind === 'still'))
-        checks.push({
-          name: 'face.video',
-          status: 'fail',
-          reason: 1313,
-          measurement: { kind: 'still' },
-          threshold: 'a face video is required for liveness',
-        });
-    } else if (!f.media.length) {
-      checks.push({
-        name: 'face.presence',
-        status: 'fail',
-        reason: 1311,
-        measurement: { faceMedia: 0 },
-        threshold: 'a face video is required',
-      });
+  const meta = input.metadata ?? {};
+  // Fail closed, one check at a time: a check (or a whole half) that throws becomes that check's
+  // `inconclusive` with the error as its evidence. Every other check still runs, so a refusal found
+  // elsewhere stays a refusal; the exception can at worst send an otherwise clean session to review.
+  const run = (name: string, reason: number | undefined, fn: () => CheckResult | CheckResult[] | undefined): void => {
+    try {
+      const out = fn();
+      if (out) checks.push(...(Array.isArray(out) ? out : [out]));
+    } catch (e) {
+      checks.push(errored(name, reason, e));
     }
-    // documents
-    const docs = d.docs;
-    const allReads = docs.flatMap((x) => x.mrzReads);
-    const mrz: MrzDecode | null = voteAndDecode(allReads, now);
-    const perMedium = docs.map((x) => ({ step: x.step, decode: voteAndDecode(x.mrzReads, now) }));
+  };
+  const f = 'error' in face ? null : face;
+  const d = 'error' in doc ? null : doc;
+  if (!f) checks.push(errored('face.analysis', 1901, (face as PartFailure).error));
+  if (!d) checks.push(errored('document.analysis', 1901, (doc as PartFailure).error));
+  const decoded = [...(d?.media ?? []), ...(f?.media ?? [])];
+  evidence.media = decoded.map((m) => ({
+    step: m.step,
+    kind: m.decoded.kind,
+    ok: m.decoded.ok,
+    codec: m.decoded.codec ?? null,
+    encoders: m.decoded.encoders ?? [],
+    source: m.decoded.sourceWidth ? `${m.decoded.sourceWidth}x${m.decoded.sourceHeight}` : null,
+    sampledFrames: m.sampledFrames,
+    sourceFrames: m.decoded.sourceTimes.length,
+    measuredDurationSec: Math.round(m.decoded.measuredDuration * 100) / 100,
+    truncated: m.decoded.truncated,
+    decodeMs: Math.round(m.decoded.decodeMs),
+  }));
+  run('capture.playable', 1911, () => playableCheck(decoded));
+  run('capture.connection', 1201, () => connectionCheck(decoded, meta, cfg));
+  run('capture.timing', 2307, () => timingCheck(decoded, cfg));
+  run('capture.reencoded', 2307, () => reencodingCheck(decoded, meta));
+  run('device.integrity', 2402, () => deviceCheck(meta, cfg));
+  const faceOk = f ? f.media.filter((m) => m.decoded.ok) : [];
+  const docOk = d ? d.media.filter((m) => m.decoded.ok) : [];
+  const faceObs = f?.obs ?? [];
+  if (f && faceOk.length) {
+    run('face.quality', undefined, () => faceQualityChecks(faceObs, cfg.thresholds));
+    if (faceObs.some((o) => o.faces >= 1)) {
+      run('face.liveness', 1313, () => {
+        const recStart = typeof meta.faceRecordingStartedAt === 'number' ? meta.faceRecordingStartedAt : undefined;
+        const shown =
+          recStart !== undefined && meta.challengeShownAt?.length
+            ? meta.challengeShownAt.map((ms) => (ms - recStart) / 1000)
+            : undefined;
+        return livenessCheck(faceObs, input.challenges ?? [], shown, cfg.thresholds, f.texture);
+      });
+      run('face.identity_consistency', 2305, () => identityConsistencyCheck(faceObs, cfg.thresholds));
+      run('face.presentation_attack', 2306, () => presentationAttackCheck(faceObs));
+    }
+    if (faceOk.every((m) => m.decoded.kind === 'still'))
+      checks.push({
+        name: 'face.video',
+        status: 'fail',
+        reason: 1313,
+        measurement: { kind: 'still' },
+        threshold: 'a face video is required for liveness',
+      });
+  } else if (f && !f.media.length) {
+    checks.push({
+      name: 'face.presence',
+      status: 'fail',
+      reason: 1311,
+      measurement: { faceMedia: 0 },
+      threshold: 'a face video is required',
+    });
+  }
+  const docs = d?.docs ?? [];
+  if (d) {
+    let mrz: MrzDecode | null = null;
+    let perMedium: { step: string; decode: MrzDecode | null }[] = [];
+    run('document.mrz', 2301, () => {
+      mrz = voteAndDecode(
+        docs.flatMap((x) => x.mrzReads),
+        now,
+      );
+      perMedium = docs.map((x) => ({ step: x.step, decode: voteAndDecode(x.mrzReads, now) }));
+      const docFound = docs.some((x) => x.frames.some((o) => o.quad) || x.mrzReads.length > 0);
+      return mrzChecks(mrz, docFound, perMedium, cfg, input.expected, now);
+    });
     if (docOk.length) {
-      checks.push(
-        ...documentCaptureChecks(
+      run('document.capture', undefined, () =>
+        documentCaptureChecks(
           docs,
           mrz,
           d.media.some((m) => m.decoded.kind === 'still'),
           cfg,
         ),
       );
+      run('document.viz_number', 2303, () => vizNumberCheck(docs, mrz, perMedium));
     } else if (!d.media.length) {
       checks.push({
         name: 'document.front_presented',
@@ -160,11 +163,9 @@ export async function assembleResult(
         threshold: 'a document capture is required',
       });
     }
-    const docFound = docs.some((x) => x.frames.some((o) => o.quad) || x.mrzReads.length > 0);
-    checks.push(...mrzChecks(mrz, docFound, perMedium, cfg, input.expected, now));
-    if (docOk.length) checks.push(vizNumberCheck(docs, mrz, perMedium));
-    if (isTrustedMrz(mrz)) {
-      const m = mrz.fields;
+    const decodedMrz = mrz as MrzDecode | null;
+    if (isTrustedMrz(decodedMrz)) {
+      const m = decodedMrz.fields;
       extracted = {
         lastname: m.surname || undefined,
         firstname: m.givenNames || undefined,
@@ -178,89 +179,81 @@ export async function assembleResult(
       };
     }
     const framesTried = docs.map((x) => ({ step: x.step, frames: x.mrzFramesTried }));
-    evidence.mrz = mrz
+    evidence.mrz = decodedMrz
       ? {
-          format: mrz.format,
-          valid: mrz.fields.valid,
-          checks: mrz.fields.checks,
-          corrections: mrz.corrections.length,
-          meanScore: Math.round(mrz.meanScore * 1000) / 1000,
-          minMargin: Math.round(mrz.minMargin * 1000) / 1000,
-          framesVoted: mrz.framesVoted,
+          format: decodedMrz.format,
+          valid: decodedMrz.fields.valid,
+          checks: decodedMrz.fields.checks,
+          corrections: decodedMrz.corrections.length,
+          meanScore: Math.round(decodedMrz.meanScore * 1000) / 1000,
+          minMargin: Math.round(decodedMrz.minMargin * 1000) / 1000,
+          framesVoted: decodedMrz.framesVoted,
           framesTried,
         }
       : { found: false, framesTried };
-    // face match: document portrait vs frontal frames of the face video
-    const portrait = docs
-      .map((x) => x.portrait)
-      .filter(Boolean)
-      .sort((a, b) => b!.score - a!.score)[0];
-    const faceEmb = faceObs.filter((o) => o.embedding?.length);
-    if (portrait && faceEmb.length) {
-      const th = cfg.thresholds;
-      const m = decideFaceMatch(
-        portrait.embedding,
-        faceEmb.map((o) => o.embedding!),
-        th,
-      );
-      faceMatchEvidence = {
-        distance: Math.round(m.distance * 1000) / 1000,
-        acceptBelow: th.faceMatchAcceptDistance,
-        refuseFrom: th.faceMatchRefuseDistance,
-        model: FACE_MATCH_MODEL,
-      };
-      checks.push({
-        name: 'face.match_document',
-        status: m.status,
-        reason: 2304,
-        measurement: {
-          distance: faceMatchEvidence.distance,
-          frameDistances: m.distances.map((d) => Math.round(d * 1000) / 1000),
-          model: FACE_MATCH_MODEL,
-          faceFrames: faceEmb.map((o) => o.frame),
-        },
-        threshold: {
+  }
+  // face match: document portrait vs frontal frames of the face video
+  if (f && d) {
+    run('face.match_document', 2304, () => {
+      const portrait = docs
+        .map((x) => x.portrait)
+        .filter(Boolean)
+        .sort((a, b) => b!.score - a!.score)[0];
+      const faceEmb = faceObs.filter((o) => o.embedding?.length);
+      if (portrait && faceEmb.length) {
+        const th = cfg.thresholds;
+        const m = decideFaceMatch(
+          portrait.embedding,
+          faceEmb.map((o) => o.embedding!),
+          th,
+        );
+        faceMatchEvidence = {
+          distance: Math.round(m.distance * 1000) / 1000,
           acceptBelow: th.faceMatchAcceptDistance,
           refuseFrom: th.faceMatchRefuseDistance,
-          metric: 'euclidean distance, mean of the 2 closest face frames',
-        },
-      });
-    } else if (faceOk.length && docOk.length) {
-      checks.push({
-        name: 'face.match_document',
-        status: 'inconclusive',
-        reason: 2304,
-        measurement: { portraitFound: !!portrait, faceEmbeddings: faceEmb.length },
-        threshold: 'document portrait and face needed',
-        note: 'face match not possible automatically',
-      });
-    }
-    // key frames: one per document side, then the face
-    for (const x of docs) {
-      if (
-        x.keyJpeg &&
-        (x.step === 'document_front' || x.step === 'document_back') &&
-        !keyFrames.some((k) => k.step === x.step)
-      )
-        keyFrames.push({ step: x.step, jpeg: x.keyJpeg });
-    }
-    if (f.keyJpeg) keyFrames.push({ step: 'face', jpeg: f.keyJpeg });
-  } catch (e) {
-    evidence.error = { message: (e as Error).message };
-    return finish(
-      internalFailure((e as Error).message),
-      checks,
-      evidence,
-      extracted,
-      keyFrames,
-      faceMatchEvidence,
-      input,
-      cfg,
-      partTimings,
-      wallMs.startedAt,
-      now,
-    );
+          model: FACE_MATCH_MODEL,
+        };
+        return {
+          name: 'face.match_document',
+          status: m.status,
+          reason: 2304,
+          measurement: {
+            distance: faceMatchEvidence.distance,
+            frameDistances: m.distances.map((x) => Math.round(x * 1000) / 1000),
+            model: FACE_MATCH_MODEL,
+            faceFrames: faceEmb.map((o) => o.frame),
+          },
+          threshold: {
+            acceptBelow: th.faceMatchAcceptDistance,
+            refuseFrom: th.faceMatchRefuseDistance,
+            metric: 'euclidean distance, mean of the 2 closest face frames',
+          },
+        };
+      }
+      if (faceOk.length && docOk.length)
+        return {
+          name: 'face.match_document',
+          status: 'inconclusive',
+          reason: 2304,
+          measurement: { portraitFound: !!portrait, faceEmbeddings: faceEmb.length },
+          threshold: 'document portrait and face needed',
+          note: 'face match not possible automatically',
+        };
+      return undefined;
+    });
   }
+  // key frames: one per document side, then the face
+  for (const x of docs) {
+    if (
+      x.keyJpeg &&
+      (x.step === 'document_front' || x.step === 'document_back') &&
+      !keyFrames.some((k) => k.step === x.step)
+    )
+      keyFrames.push({ step: x.step, jpeg: x.keyJpeg });
+  }
+  if (f?.keyJpeg) keyFrames.push({ step: 'face', jpeg: f.keyJpeg });
+  const errors = checks.filter((c) => c.error !== undefined).map((c) => ({ check: c.name, message: c.error }));
+  if (errors.length) evidence.errors = errors;
   const v = decide(checks, { method: input.method, certifiedFraudCode2399: cfg.certifiedFraudCode2399 });
   return finish(
     v,
@@ -275,6 +268,20 @@ export async function assembleResult(
     wallMs.startedAt,
     now,
   );
+}
+
+/** The check that could not run: inconclusive, never a pass, with what went wrong as its evidence. */
+function errored(name: string, reason: number | undefined, e: unknown): CheckResult {
+  const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+  return {
+    name,
+    status: 'inconclusive',
+    reason,
+    measurement: { error: message },
+    threshold: 'the check runs to completion',
+    note: 'the check failed to run: it counts as undecided (fail closed)',
+    error: message,
+  };
 }
 
 async function finish(

@@ -5,6 +5,7 @@
  * The first --document is the front, the second the back. Exit code 0 when a verdict was produced,
  * 2 on usage errors, 1 on internal errors.
  */
+import { type CaptureMetadata, parseCaptureMetadata } from '../domain/capture-metadata.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
@@ -32,7 +33,7 @@ export interface ParsedArgs {
   method: 'liveness' | 'certified';
   challenges: Challenge[];
   expected?: ExpectedIdentity;
-  metadata: Record<string, unknown>;
+  metadata: CaptureMetadata;
   report?: string;
   now?: string;
   json: boolean;
@@ -75,7 +76,7 @@ export function parseAnalyzeArgs(argv: string[]): ParsedArgs {
         break;
       }
       case '--metadata':
-        out.metadata = JSON.parse(v()) as Record<string, unknown>;
+        out.metadata = parseCaptureMetadata(JSON.parse(v()));
         break;
       case '--report':
         out.report = v();

@@ -5,7 +5,8 @@
  *  - otherwise any inconclusive check → score -1 (human review), no reason code;
  *  - otherwise score 1.
  * For the certified method with `certifiedFraudCode2399`, fraud codes are replaced by 2399.
- * 2403 (against their will) is never produced automatically. 1901 only for an internal failure.
+ * 2403 (against their will) is never produced automatically. 1901 only when a check could not run
+ * (and nothing failed): that check is undecided, the others still count.
  */
 import type { VerificationMethod } from '../app/ports.ts';
 import type { CheckResult } from './types.ts';
@@ -46,6 +47,18 @@ export function decide(
       );
     return { score: 0, reasons, comment: parts.join('. ') + '.', inconclusive };
   }
+  // A check that threw (assemble.ts) decides nothing: review, with 1901 so the integrator can tell
+  // an internal error from a doubt about the person. Failures above win over it.
+  const errored = checks.filter((c) => c.error !== undefined).map((c) => c.name);
+  if (errored.length) {
+    const undecided = inconclusive.filter((n) => !errored.includes(n));
+    return {
+      score: -1,
+      reasons: [1901],
+      comment: `Internal error, needs human review: could not run ${errored.join(', ')}${undecided.length ? `; could not decide ${undecided.join(', ')}` : ''}.`,
+      inconclusive,
+    };
+  }
   if (inconclusive.length) {
     return {
       score: -1,
@@ -55,9 +68,4 @@ export function decide(
     };
   }
   return { score: 1, reasons: [], comment: 'Identity verified: all automated checks passed.', inconclusive };
-}
-
-/** The verdict for an internal failure (never a neutral pass). */
-export function internalFailure(message: string): Verdict {
-  return { score: -1, reasons: [1901], comment: `Internal error, needs human review: ${message}`, inconclusive: [] };
 }

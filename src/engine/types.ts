@@ -23,6 +23,8 @@ export interface CheckResult {
   frames?: number[];
   step?: string;
   note?: string;
+  /** Set when the check threw instead of deciding: it is then inconclusive (fail closed). */
+  error?: string;
 }
 
 export const check = (c: CheckResult): CheckResult => c;

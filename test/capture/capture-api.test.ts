@@ -304,6 +304,47 @@ for (const backend of await testDatabases()) {
           await rec.close();
         }
       });
+      test('capture metadata is checked field by field: a wrong type, an unknown field or deep nesting is refused and changes nothing', async () => {
+        const v = await startVerification(server);
+        for (const step of ['document_front', 'document_back', 'face']) {
+          const r = await call(server.baseUrl, 'PUT', `${S(v.token)}/media/${step}`, {
+            raw: fakeWebm(3000),
+            headers: { 'content-type': 'video/webm' },
+          });
+          assert.equal(r.status, 201, r.text);
+        }
+        let deep: unknown = 1;
+        for (let i = 0; i < 2000; i++) deep = { a: deep };
+        const bad: [unknown, string][] = [
+          // issue 25: a number as the camera label used to switch the engine's fraud checks off
+          [{ cameraLabel: 1 }, 'metadata.cameraLabel'],
+          [{ webdriver: 'false' }, 'metadata.webdriver'],
+          [{ challengeShownAt: [1, 'x'] }, 'metadata.challengeShownAt.1'],
+          [{ challengeShownAt: new Array(100).fill(1) }, 'metadata.challengeShownAt'],
+          [{ connection: { downlinkMbps: -1 } }, 'metadata.connection.downlinkMbps'],
+          [{ userAgent: 'x'.repeat(600) }, 'metadata.userAgent'],
+          [{ nested: deep }, 'metadata.nested'],
+          [{ connection: deep }, 'metadata.connection.a'],
+          ['text', 'metadata'],
+        ];
+        for (const [metadata, param] of bad) {
+          const r = await call(server.baseUrl, 'POST', `${S(v.token)}/complete`, { body: { metadata } });
+          assertError(r, 400, 'invalid_parameter');
+          assert.equal(r.json.errors[0].param, param, r.text);
+          for (const endpoint of ['complete', 'abort']) {
+            const a = await call(server.baseUrl, 'POST', `${S(v.token)}/${endpoint}`, {
+              body: { returnReason: 'refusal', errorType: 'none', metadata },
+            });
+            assertError(a, 400, 'invalid_parameter');
+          }
+        }
+        const s = await call(server.baseUrl, 'GET', S(v.token));
+        assert.equal(s.json.state, 'initiated', 'nothing changed');
+        const ok = await call(server.baseUrl, 'POST', `${S(v.token)}/complete`, {
+          body: { metadata: { cameraLabel: 'Front Camera', connection: { downlinkMbps: 3.2, probeMs: 120 } } },
+        });
+        assert.equal(ok.status, 200, ok.text);
+      });
     });
 
     describe('connection probe', () => {

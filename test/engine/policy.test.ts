@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, internalFailure, REASON_MESSAGES } from '../../src/engine/policy.ts';
+import { decide, REASON_MESSAGES } from '../../src/engine/policy.ts';
 import type { CheckResult } from '../../src/engine/types.ts';
 
 const c = (name: string, status: CheckResult['status'], reason?: number): CheckResult => ({
@@ -95,10 +95,22 @@ test('policy: comment keeps capture problems and refusals apart', () => {
   assert.match(v.comment, /Capture problem: 1310/);
 });
 
-test('policy: internal failure is 1901 and human review, never a pass', () => {
-  const v = internalFailure('boom');
+test('policy: a check that could not run is 1901 and human review, never a pass', () => {
+  const broken = { ...c('device.integrity', 'inconclusive', 2402), error: 'boom' };
+  const v = decide([c('a', 'pass'), broken], { method: 'liveness', certifiedFraudCode2399: false });
   assert.equal(v.score, -1);
   assert.deepEqual(v.reasons, [1901]);
+  assert.match(v.comment, /could not run device\.integrity/);
+});
+
+test('policy: a check that could not run never turns a refusal into a review', () => {
+  const broken = { ...c('device.integrity', 'inconclusive', 2402), error: 'boom' };
+  const v = decide([c('face.match_document', 'fail', 2304), broken], {
+    method: 'liveness',
+    certifiedFraudCode2399: false,
+  });
+  assert.equal(v.score, 0);
+  assert.deepEqual(v.reasons, [2304]);
 });
 
 test('policy: every catalogue code has a message', () => {

@@ -2,34 +2,10 @@ import { KycError } from '../../domain/errors.ts';
 import { buildRedirectUrl } from '../../domain/redirects.ts';
 import { findById } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
-import type { CaptureMetadata } from '../ports.ts';
+import { parseCaptureMetadata } from '../../domain/capture-metadata.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { DOCUMENT_TYPES, findByCaptureToken, requiredSteps } from './capture-session.ts';
 import { discardPendingUploads } from './resumable-upload.ts';
-
-const MAX_METADATA_BYTES = 16 * 1024;
-
-function parseMetadata(raw: unknown): CaptureMetadata {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new KycError('invalid_request', 'metadata must be an object.', { param: 'metadata' });
-  if (JSON.stringify(raw).length > MAX_METADATA_BYTES)
-    throw new KycError('invalid_request', `metadata must be at most ${MAX_METADATA_BYTES} bytes.`, {
-      param: 'metadata',
-    });
-  const m = raw as Record<string, unknown>;
-  if (m.webdriver !== undefined && typeof m.webdriver !== 'boolean')
-    throw new KycError('invalid_request', 'metadata.webdriver must be a boolean.', { param: 'metadata.webdriver' });
-  if (
-    m.challengeShownAt !== undefined &&
-    !(Array.isArray(m.challengeShownAt) && m.challengeShownAt.every((x) => Number.isFinite(x)))
-  ) {
-    throw new KycError('invalid_request', 'metadata.challengeShownAt must be an array of epoch milliseconds.', {
-      param: 'metadata.challengeShownAt',
-    });
-  }
-  return m as CaptureMetadata;
-}
 
 function asObject(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null || body === '') return {};
@@ -54,7 +30,7 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
       param: 'documentCountry',
     });
   }
-  const metadata = parseMetadata(b.metadata);
+  const metadata = parseCaptureMetadata(b.metadata);
   const found = await findByCaptureToken(deps.db, token);
   const out = await deps.db.transaction(async (tx) => {
     const v = (await findById(tx, found.id, true))!;
@@ -92,7 +68,7 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
 /** The end user left the flow (a documented redirect row): verification → aborted, kycliveness.create. */
 export async function abortCapture(deps: AppDeps, token: unknown, body: unknown): Promise<{ redirectUrl: string }> {
   const b = asObject(body);
-  const metadata = parseMetadata(b.metadata);
+  const metadata = parseCaptureMetadata(b.metadata);
   const found = await findByCaptureToken(deps.db, token);
   const out = await deps.db.transaction(async (tx) => {
     const v = (await findById(tx, found.id, true))!;
