@@ -295,43 +295,33 @@ for (const backend of await testDatabases()) {
     });
 
     // Last: it moves the server's clock on by a verification's lifetime.
-    test('the expiry sweep writes down what expired since its previous pass, from its mark', async () => {
+    test('the expiry sweep writes down every expired unused link, in batches, and leaves the others', async () => {
       const db = s.runtime.deps.db;
       const c = await s.newClient();
       const token = await s.token(c);
       const userId = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0].userId;
       const other = (await call(s.baseUrl, 'POST', '/v1/users', { token, body: USER })).json.users[0].userId;
-      await expireVerifications(s.runtime.deps);
-      const mark = (
-        await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)
-      ).rows[0].swept_to;
       const v = (await call(s.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json.identification[
         'identification-id'
       ];
-      // Expired a day before the mark, yet still initiated: only a sweep that walked the whole
-      // history would reach it (reads apply the expiry anyway).
-      const old = (
-        await db.query<{ id: string }>(
-          `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at, created_at)
-        select gen_random_uuid(), client_id, $3, method, 'initiated', 'old-' || id, redirect_url, $2::timestamptz - interval '1 day', $2::timestamptz - interval '8 days'
-          from verifications where id = $1 returning id`,
-          [v, mark, Number(other)],
-        )
-      ).rows[0].id;
-      s.clock.advance((s.runtime.config.verificationTtlSeconds + 60) * 1000);
-      assert.ok((await expireVerifications(s.runtime.deps)) >= 1);
-      const states = await db.query<{ id: string; state: string }>(
-        `select id, state from verifications where id = any($1::uuid[])`,
-        [[v, old]],
+      // 450 links of another user that expired long ago and were never swept: more than one batch.
+      await db.query(
+        `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, expires_at, created_at)
+         select gen_random_uuid(), client_id, $2, method, 'initiated', 'old-' || g, redirect_url, $3::timestamptz - interval '1 day', $3::timestamptz - interval '8 days'
+           from verifications, generate_series(1, 450) g where id = $1`,
+        [v, Number(other), s.clock.now()],
       );
-      assert.deepEqual(Object.fromEntries(states.rows.map((r) => [r.id, r.state])), {
-        [v]: 'expired',
-        [old]: 'initiated',
-      });
-      const moved = (
-        await db.query<{ swept_to: Date }>(`select swept_to from sweep_marks where name = 'verification_expiry'`)
-      ).rows[0].swept_to;
-      assert.ok(moved.getTime() > mark.getTime() + s.runtime.config.verificationTtlSeconds * 1000);
+      assert.equal(await expireVerifications(s.runtime.deps), 450);
+      const live = await db.query<{ state: string }>('select state from verifications where id = $1', [v]);
+      assert.equal(live.rows[0].state, 'initiated', 'a link still in its lifetime stays open');
+      s.clock.advance((s.runtime.config.verificationTtlSeconds + 60) * 1000);
+      assert.equal(await expireVerifications(s.runtime.deps), 1);
+      assert.equal(await expireVerifications(s.runtime.deps), 0, 'nothing twice');
+      const states = await db.query<{ state: string; n: number }>(
+        'select state, count(*)::int as n from verifications where client_id = $1 group by state',
+        [c.clientId],
+      );
+      assert.deepEqual(Object.fromEntries(states.rows.map((r) => [r.state, r.n])), { expired: 451 });
       assert.equal(
         (await call(s.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token: await s.token(c) })).json[
           'kyc-status'

@@ -15,33 +15,6 @@ import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 import { startS3 } from './helpers/s3.ts';
-import { initiateVerification, makeChallengeScript } from '../src/app/verifications/initiate-verification.ts';
-import { createInitiateBatcher } from '../src/app/verifications/initiate-batcher.ts';
-import type { KycError } from '../src/domain/errors.ts';
-import type { Db, QueryResult } from '../src/app/ports.ts';
-
-/** db with `before` run ahead of each of the batcher's statements, whichever call it uses. */
-function beforeStatements(db: Db, before: () => Promise<void> | void): Db {
-  return {
-    ...db,
-    prepared: async <T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> => {
-      await before();
-      return db.prepared<T>(name, sql, params);
-    },
-    preparedBatch:
-      db.preparedBatch &&
-      (async <T extends { id: string }>(
-        name: string,
-        sql: string,
-        batch: string,
-        ids: readonly string[],
-        params: unknown[],
-      ): Promise<QueryResult<T>> => {
-        await before();
-        return db.preparedBatch!<T>(name, sql, batch, ids, params);
-      }),
-  };
-}
 
 for (const backend of await testDatabases()) {
   // PostgreSQL runs in the full production configuration: blobs in a real S3-protocol store.
@@ -256,7 +229,7 @@ for (const backend of await testDatabases()) {
       for (const row of live.rows) assert.ok(returned.has(row.id));
     });
 
-    test('many initiations for one user at once share a flush and chain in request order', async () => {
+    test('initiations for one user at once run one after the other: each supersedes the one before, one stays live', async () => {
       const creds = await server.newClient();
       const token = await server.token(creds);
       const userId = (
@@ -272,268 +245,25 @@ for (const backend of await testDatabases()) {
           },
         })
       ).json.users[0].userId;
-      const before = (await call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })).json
-        .identification;
-      const deps = server.runtime.deps;
-      let statements = 0;
-      const submit = createInitiateBatcher(
-        {
-          ...deps,
-          db: beforeStatements(deps.db, () => {
-            statements++;
-          }),
-        },
-        makeChallengeScript,
-      );
-      // Submitted together, in this order: what an integrator's retry loop, or a load test on one
-      // user, sends. Each supersedes the one before, exactly as if they had come one by one, but
-      // they are not made to wait for one another: one statement for all.
       const made = await Promise.all(
-        Array.from({ length: 30 }, () => submit({ clientId: creds.clientId, userId: Number(userId) })),
+        Array.from({ length: 20 }, () => call(server.baseUrl, 'POST', `/v1/users/${userId}/kycliveness`, { token })),
       );
-      assert.equal(statements, 1);
-      const rows = await deps.db.query<{ id: string; state: string; superseded_by: string | null }>(
-        'select id, state, superseded_by from verifications where user_id = $1',
+      assert.ok(made.every((r) => r.status === 201));
+      const rows = await server.runtime.deps.db.query<{ id: string; state: string; superseded_by: string | null }>(
+        'select id, state, superseded_by from verifications where user_id = $1 order by seq',
         [Number(userId)],
       );
-      const byId = new Map(rows.rows.map((r) => [r.id, r]));
-      assert.equal(rows.rowCount, 31);
-      const chain = [before['identification-id'], ...made.map((m) => m.identificationId)];
-      chain.forEach((id, i) => {
-        const last = i === chain.length - 1;
-        assert.deepEqual(
-          [byId.get(id)?.state, byId.get(id)?.superseded_by],
-          last ? ['initiated', null] : ['superseded', chain[i + 1]],
-          `request ${i}`,
-        );
+      // In insertion order, each one names the next as its successor, and the last is the live one.
+      assert.equal(rows.rowCount, 20);
+      rows.rows.forEach((r, i) => {
+        const next = rows.rows[i + 1];
+        assert.deepEqual([r.state, r.superseded_by], next ? ['superseded', next.id] : ['initiated', null], `row ${i}`);
       });
-      // They were inserted in request order: seq, which finds a user's latest, follows the chain.
-      const order = await deps.db.query<{ id: string }>(
-        'select id from verifications where user_id = $1 order by seq',
-        [Number(userId)],
-      );
-      assert.deepEqual(
-        order.rows.map((r) => r.id),
-        chain,
-      );
-      // GET kycliveness shows the last one, although the chain shares one timestamp.
       const latest = await call(server.baseUrl, 'GET', `/v1/users/${userId}/kycliveness`, { token });
-      assert.deepEqual(
-        [latest.json['identification-id'], latest.json['kyc-status']],
-        [made[29].identificationId, 'initiated'],
-      );
-      // Their URLs answer as the chain says: only the last one opens.
-      assert.equal((await fetch(made[0].identificationUrl)).status, 410);
-      assert.equal((await fetch(made[28].identificationUrl)).status, 410);
-      assert.equal((await fetch(made[29].identificationUrl, { redirect: 'manual' })).status === 410, false);
-    });
-
-    test('a user whose liveness_missing is never known gets a 409 after three rounds, and no verification', async () => {
-      const creds = await server.newClient();
-      const token = await server.token(creds);
-      const userId = Number(
-        (
-          await call(server.baseUrl, 'POST', '/v1/users', {
-            token,
-            body: {
-              userTypeId: 1,
-              specifiedUSPerson: 0,
-              email: 'k@example.com',
-              firstname: 'K',
-              lastname: 'L',
-              birthday: '1990-01-01',
-            },
-          })
-        ).json.users[0].userId,
-      );
-      const deps = server.runtime.deps;
-      // Its fields keep changing under the batcher: before every flush, the stored value is reset.
-      let flushes = 0;
-      const submit = createInitiateBatcher(
-        {
-          ...deps,
-          db: beforeStatements(deps.db, async () => {
-            flushes++;
-            await deps.db.query('update users set liveness_missing = null where id = $1', [userId]);
-          }),
-        },
-        makeChallengeScript,
-      );
-      await assert.rejects(
-        submit({ clientId: creds.clientId, userId }),
-        (e: KycError) => e.code === 'conflict' && e.param === 'userId',
-      );
-      assert.equal(flushes, 3);
-      assert.equal((await deps.db.query('select 1 from verifications where user_id = $1', [userId])).rowCount, 0);
-    });
-
-    test('the next batch goes to the database before the previous one is answered', async () => {
-      const creds = await server.newClient();
-      const token = await server.token(creds);
-      const userId = Number(
-        (
-          await call(server.baseUrl, 'POST', '/v1/users', {
-            token,
-            body: {
-              userTypeId: 1,
-              specifiedUSPerson: 0,
-              email: 'p@example.com',
-              firstname: 'P',
-              lastname: 'Q',
-              birthday: '1990-01-01',
-            },
-          })
-        ).json.users[0].userId,
-      );
-      const deps = server.runtime.deps;
-      const log: string[] = [];
-      let statements = 0;
-      let sent!: () => void;
-      const firstSent = new Promise<void>((r) => {
-        sent = r;
-      });
-      const submit = createInitiateBatcher(
-        {
-          ...deps,
-          db: beforeStatements(deps.db, () => {
-            log.push(`statement ${++statements}`);
-            sent();
-          }),
-        },
-        makeChallengeScript,
-      );
-      const first = submit({ clientId: creds.clientId, userId }).then(() => log.push('first answered'));
-      await firstSent;
-      // The same user: the second request waits for the first batch to release it, whatever the
-      // number of batches the database may run at once (PostgreSQL runs several).
-      const second = submit({ clientId: creds.clientId, userId }).then(() => log.push('second answered'));
-      await Promise.all([first, second]);
-      // Answering a batch takes the event loop a while (a response per request); the database
-      // works on the next batch meanwhile.
-      assert.deepEqual(log, ['statement 1', 'statement 2', 'first answered', 'second answered']);
-    });
-
-    test('batches of different users go to the database without waiting for one another', async () => {
-      const creds = await server.newClient();
-      const token = await server.token(creds);
-      const user = async (n: string) =>
-        Number(
-          (
-            await call(server.baseUrl, 'POST', '/v1/users', {
-              token,
-              body: {
-                userTypeId: 1,
-                specifiedUSPerson: 0,
-                email: `${n}@example.com`,
-                firstname: n,
-                lastname: 'R',
-                birthday: '1990-01-01',
-              },
-            })
-          ).json.users[0].userId,
-        );
-      const [a, b] = [await user('ra'), await user('rb')];
-      const deps = server.runtime.deps;
-      // The first batch is held on its way to the database until the second batch has been sent.
-      let statements = 0;
-      let firstSent!: () => void;
-      let secondSent!: () => void;
-      let letFirstGo!: () => void;
-      const first = new Promise<void>((r) => {
-        firstSent = r;
-      });
-      const second = new Promise<void>((r) => {
-        secondSent = r;
-      });
-      const held = new Promise<void>((r) => {
-        letFirstGo = r;
-      });
-      const submit = createInitiateBatcher(
-        {
-          ...deps,
-          db: beforeStatements(deps.db, async () => {
-            if (++statements === 1) {
-              firstSent();
-              await held;
-            } else secondSent();
-          }),
-        },
-        makeChallengeScript,
-      );
-      const answers = [submit({ clientId: creds.clientId, userId: a })];
-      await first;
-      answers.push(submit({ clientId: creds.clientId, userId: b }));
-      // PostgreSQL overlaps batches on its pool; the embedded database's thread takes them as they
-      // come and joins those that queue while it is busy (preparedBatch).
-      const overlapped = await Promise.race([
-        second.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
-      ]);
-      letFirstGo();
-      await Promise.all(answers);
-      assert.equal(overlapped, true);
-      const live = await deps.db.query<{ user_id: number }>(
-        `select user_id from verifications where user_id = any($1::bigint[]) and state = 'initiated' order by user_id`,
-        [[a, b]],
-      );
-      assert.deepEqual(
-        live.rows.map((r) => Number(r.user_id)),
-        [a, b],
-      );
-    });
-
-    test('users.liveness_missing follows every fields write, and an unknown one is computed at initiation, in request order', async () => {
-      const creds = await server.newClient();
-      const token = await server.token(creds);
-      const db = server.runtime.deps.db;
-      const missing = async (id: number) =>
-        (await db.query<{ m: string[] | null }>('select liveness_missing as m from users where id = $1', [id])).rows[0]
-          .m;
-      const create = async (body: object) =>
-        (
-          await call(server.baseUrl, 'POST', '/v1/users', {
-            token,
-            body: { userTypeId: 1, specifiedUSPerson: 0, email: 'l@example.com', ...body },
-          })
-        ).json.users[0].userId as number;
-      const ready = await create({ firstname: 'L', lastname: 'M', birthday: '1990-01-01' });
-      const partial = await create({ firstname: 'L' });
-      assert.deepEqual([await missing(ready), await missing(partial)], [[], ['lastname', 'birthday']]);
-      await call(server.baseUrl, 'PUT', `/v1/users/${partial}`, { token, body: { lastname: 'M' } });
-      assert.deepEqual(await missing(partial), ['birthday']);
-      await call(server.baseUrl, 'PUT', `/v1/users/${ready}`, { token, body: { birthday: '' } });
-      assert.deepEqual(await missing(ready), ['birthday']);
-      await call(server.baseUrl, 'PUT', `/v1/users/${ready}`, { token, body: { birthday: '1991-02-03' } });
-      assert.deepEqual(await missing(ready), []);
-
-      // Rows written before migration 0004 (or by a racing update) carry NULL.
-      await db.query('update users set liveness_missing = null where id = any($1::bigint[])', [[ready, partial]]);
-      const deps = server.runtime.deps;
-      // Submitted in this order without waiting: the second must supersede the first although the
-      // first goes through the batcher twice (once to learn that its user is ready).
-      const [first, second, refused] = await Promise.allSettled([
-        initiateVerification(deps, creds.clientId, ready, undefined),
-        initiateVerification(deps, creds.clientId, ready, undefined),
-        initiateVerification(deps, creds.clientId, partial, undefined),
-      ]);
-      assert.equal(first.status, 'fulfilled');
-      assert.equal(second.status, 'fulfilled');
-      assert.equal(refused.status, 'rejected');
-      assert.deepEqual((refused as PromiseRejectedResult).reason.details, { missingFields: ['birthday'] });
-      const states = await db.query<{ id: string; state: string; superseded_by: string | null }>(
-        'select id, state, superseded_by from verifications where user_id = $1',
-        [ready],
-      );
-      const byId = new Map(states.rows.map((r) => [r.id, r]));
-      const a = (first as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
-      const b = (second as PromiseFulfilledResult<{ identificationId: string }>).value.identificationId;
-      assert.deepEqual(
-        [byId.get(a)?.state, byId.get(a)?.superseded_by, byId.get(b)?.state],
-        ['superseded', b, 'initiated'],
-      );
-      assert.deepEqual([await missing(ready), await missing(partial)], [[], ['birthday']]);
-      const none = await db.query('select 1 from verifications where user_id = $1', [partial]);
-      assert.equal(none.rowCount, 0);
+      assert.deepEqual([latest.json['identification-id'], latest.json['kyc-status']], [rows.rows[19].id, 'initiated']);
+      const live = made.find((r) => r.json.identification['identification-id'] === rows.rows[19].id)!;
+      assert.equal((await fetch(made.find((r) => r !== live)!.json.identification['identification-url'])).status, 410);
+      assert.notEqual((await fetch(live.json.identification['identification-url'])).status, 410);
     });
 
     test('a new initiation racing a verification that finishes leaves the finished one as it is', async () => {
@@ -565,7 +295,7 @@ for (const backend of await testDatabases()) {
         if (db.kind === 'postgres') {
           for (let i = 0; i < 100; i++) {
             const w = await db.query(
-              `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%superseded%'`,
+              `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%state = any%'`,
             );
             if (w.rowCount > 0) break;
             await new Promise((r) => setTimeout(r, 20));

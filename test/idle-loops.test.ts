@@ -11,7 +11,8 @@ import type { AppDeps } from '../src/app/deps.ts';
 import { silentLog } from '../src/app/deps.ts';
 import { systemClock, type Db } from '../src/app/ports.ts';
 import { createClient } from '../src/app/clients/create-client.ts';
-import { enqueueJob } from '../src/app/jobs.ts';
+import { Type } from '@sinclair/typebox';
+import { defineJob, enqueueJob } from '../src/app/jobs.ts';
 import { emitEvent } from '../src/app/outbox.ts';
 import { migrate } from '../src/storage/db/migrate.ts';
 import { createDispatcher } from '../src/webhooks/dispatcher.ts';
@@ -117,32 +118,36 @@ test('jobs: an idle runner does not poll, and a failed job runs again when its r
   const { db: counted, counter } = counting(db);
   const deps = { db: counted, clock: systemClock, log: silentLog } as unknown as AppDeps;
   const runs: number[] = [];
-  const runner = createJobRunner(
-    deps,
-    {
-      'analysis.run': {
-        timeoutMs: 5000,
-        run: async () => {
-          runs.push(Date.now());
-          if (runs.length === 1) throw new Error('first attempt fails');
-        },
-      },
+  const flaky = defineJob({
+    kind: 'test.flaky',
+    payload: Type.Object({ n: Type.Number() }),
+    timeoutMs: 5000,
+    maxAttempts: 5,
+    retry: { baseMs: 2000, capMs: 2000 },
+    run: async () => {
+      runs.push(Date.now());
+      if (runs.length === 1) throw new Error('first attempt fails');
     },
-    { concurrency: 1, leaseSeconds: 300, pollIntervalMs: 25, idleCapMs: 60_000 },
-  );
+  });
+  const runner = createJobRunner({ deps, analyzer: () => Promise.reject(new Error('no analyzer')) }, [flaky], {
+    concurrency: 1,
+    leaseSeconds: 300,
+    pollIntervalMs: 25,
+    idleCapMs: 60_000,
+  });
   try {
     runner.start();
     await assertQuiet(counter);
 
-    await enqueueJob(db, 'analysis.run', { verificationId: randomUUID() });
+    await enqueueJob(db, flaky, { n: 1 });
     runner.wake();
     await until('the first run', () => runs.length === 1);
     await sleep(300);
     const before = counter.n;
-    // retryDelayMs(1): 2 s after the failure
+    // the first retry waits between half and all of 2 s (equal jitter)
     await until('the retry', () => runs.length === 2, 8000);
     const waited = runs[1] - runs[0];
-    assert.ok(waited >= 1900 && waited < 4000, `ran again after ${waited} ms`);
+    assert.ok(waited >= 900 && waited < 4000, `ran again after ${waited} ms`);
     assert.ok(counter.n - before <= 6, `${counter.n - before} statements while waiting for the retry`);
   } finally {
     await runner.stop();

@@ -1,38 +1,62 @@
 /**
- * Job definitions: an id, a payload validator and a handler that calls one use case. Payloads
- * carry ids only, never personal data or blobs. Enqueue inside the caller's transaction so the
- * job exists exactly when the state change that needs it does.
+ * What a job type is: its kind, the schema of its payload (ids only, never personal data or
+ * blobs), its handler, its time limit and its retries, declared together in one place per type
+ * (e.g. app/analysis/analysis-job.ts). src/worker/job-runner.ts runs them.
  */
-import type { Queryable } from './ports.ts';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Backoff } from '../lib/backoff.ts';
+import { insertJob } from '../storage/db/repo/jobs.ts';
+import type { AppDeps } from './deps.ts';
+import type { Analyzer, Queryable } from './ports.ts';
 
-export type JobKind = 'analysis.run';
-
-export interface JobPayloads {
-  'analysis.run': { verificationId: string };
+/** What a handler may use besides its payload. */
+export interface JobContext {
+  deps: AppDeps;
+  /** The analyzer, built on first use (the engine loads its models). */
+  analyzer(): Promise<Analyzer>;
 }
 
-export async function enqueueJob<K extends JobKind>(
+export interface JobType<S extends TSchema> {
+  kind: string;
+  payload: S;
+  /** Wall-clock limit of one attempt. */
+  timeoutMs: number;
+  maxAttempts: number;
+  retry: Backoff;
+  run(ctx: JobContext, payload: Static<S>, signal: AbortSignal): Promise<unknown>;
+  /** Called once when the job has failed for the last time. */
+  onGiveUp?(ctx: JobContext, payload: Static<S>): Promise<void>;
+}
+
+export interface AnyJobType {
+  kind: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  retry: Backoff;
+  /** The payload as read back from the queue, checked against the type's schema. */
+  parse(payload: unknown): unknown;
+  run(ctx: JobContext, payload: unknown, signal: AbortSignal): Promise<unknown>;
+  onGiveUp?(ctx: JobContext, payload: unknown): Promise<void>;
+}
+
+export function defineJob<S extends TSchema>(t: JobType<S>): JobType<S> & AnyJobType {
+  const check = TypeCompiler.Compile(t.payload);
+  return {
+    ...t,
+    parse(payload: unknown) {
+      if (!check.Check(payload)) throw new Error(`invalid ${t.kind} payload`);
+      return payload;
+    },
+  } as JobType<S> & AnyJobType;
+}
+
+/** Enqueue inside the caller's transaction, so the job exists exactly when the state change that needs it does. */
+export async function enqueueJob<S extends TSchema>(
   tx: Queryable,
-  kind: K,
-  payload: JobPayloads[K],
-  opts: { dedupeKey?: string; runAt?: Date; maxAttempts?: number } = {},
+  type: JobType<S>,
+  payload: Static<S>,
+  opts: { dedupeKey?: string; runAt?: Date } = {},
 ): Promise<void> {
-  await tx.query(
-    `insert into jobs (kind, payload, dedupe_key, run_at, max_attempts) values ($1, $2, $3, coalesce($4, now()), $5)
-     on conflict (dedupe_key) do nothing`,
-    [kind, JSON.stringify(payload), opts.dedupeKey ?? null, opts.runAt ?? null, opts.maxAttempts ?? 5],
-  );
-}
-
-export function parseJobPayload(kind: string, payload: unknown): { kind: JobKind; payload: JobPayloads[JobKind] } {
-  const p = payload as Record<string, unknown> | null;
-  if (
-    kind === 'analysis.run' &&
-    p &&
-    typeof p.verificationId === 'string' &&
-    /^[0-9a-f-]{36}$/.test(p.verificationId)
-  ) {
-    return { kind, payload: { verificationId: p.verificationId } };
-  }
-  throw new Error(`invalid job payload for ${kind}`);
+  await insertJob(tx, { kind: type.kind, payload, maxAttempts: type.maxAttempts, ...opts });
 }

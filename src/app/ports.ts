@@ -18,30 +18,9 @@ export interface Queryable {
 }
 
 export interface Db extends Queryable {
-  /**
-   * A statement outside any transaction, kept prepared under name: parsed and planned once, not on
-   * every call. For hot statements only; name must always come with the same SQL text.
-   */
-  prepared<T = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>>;
-  /**
-   * Group commit inside the adapter, for a database that runs one statement at a time (the embedded
-   * one in its thread). Like prepared(), with $1 bound to the JSON array `batch`; calls queued while
-   * the database is busy run as one statement, their arrays joined in call order, when their other
-   * params are the same. Each call gets the result rows whose `id` is one of its `ids`. Calls are
-   * never reordered, so a caller that keeps each key in one call in flight at a time sees its calls
-   * run in order. If a joined statement fails, each call is run again alone, so that a call fails
-   * only for its own rows. Adapters without it leave it undefined.
-   */
-  preparedBatch?<T extends { id: string } = { id: string }>(
-    name: string,
-    sql: string,
-    batch: string,
-    ids: readonly string[],
-    params: unknown[],
-  ): Promise<QueryResult<T>>;
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** 'pglite' (embedded, single connection) or 'postgres'. */
+  /** 'pglite' (embedded, single connection) or 'postgres'. Only src/storage may branch on it. */
   readonly kind: 'pglite' | 'postgres';
   close(): Promise<void>;
 }

@@ -38,8 +38,8 @@ export const CaptureMetadataSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    /** The MediaRecorder's mime type, e.g. video/webm;codecs=vp8. */
-    mimeType: Type.Optional(text(128)),
+    /** The MediaRecorder's mime type, e.g. video/webm;codecs=vp8; null where the browser has no MediaRecorder. */
+    mimeType: Type.Optional(Type.Union([text(128), Type.Null()])),
     device: Type.Optional(Type.Union([Type.Literal('mobile'), Type.Literal('desktop')])),
     handoff: Type.Optional(Type.Boolean()),
     screen: Type.Optional(Type.String({ maxLength: 16, pattern: '^[0-9]{1,5}x[0-9]{1,5}$' })),

@@ -7,7 +7,7 @@ import { mkdirSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createSandboxAnalyzer } from '../app/analysis/sandbox-analyzer.ts';
-import { recordAnalysisFailure, runAnalysis } from '../app/analysis/run-analysis.ts';
+import { analysisJob } from '../app/analysis/analysis-job.ts';
 import { createClient } from '../app/clients/create-client.ts';
 import type { AppDeps, Log } from '../app/deps.ts';
 import { silentLog } from '../app/deps.ts';
@@ -22,7 +22,8 @@ import { createDiskBlobStore } from '../storage/blob/disk.ts';
 import { createEncryptedBlobStore, parseKeyringFromConfig } from '../storage/blob/encrypted.ts';
 import { createS3BlobStore, parseBlobStoreUrl } from '../storage/blob/s3.ts';
 import { ownMaintenanceReason, runMaintenance } from '../storage/db/maintenance.ts';
-import { migrate } from '../storage/db/migrate.ts';
+import { migrate, ping } from '../storage/db/migrate.ts';
+import { findClient } from '../storage/db/repo/clients.ts';
 import { openPgliteThread } from '../storage/db/pglite-thread.ts';
 import { openPostgres } from '../storage/db/postgres.ts';
 import { createDispatcher, type Dispatcher } from '../webhooks/dispatcher.ts';
@@ -124,6 +125,9 @@ function analysisConcurrency(config: Config, given?: Analyzer): number {
   return config.worker.analyzer === 'engine' ? Math.max(1, config.worker.engineProcesses) : 1;
 }
 
+/** Every job type the worker runs. */
+const JOB_TYPES = [analysisJob];
+
 /**
  * How often the embedded database checks what needs vacuuming. The check is one statistics query;
  * the work is done only past PostgreSQL's autovacuum thresholds, so a busy instance is vacuumed
@@ -186,7 +190,7 @@ export async function createRuntime(
     logger: opts.logger,
     readiness: async () => {
       if (draining) return false;
-      await db.query('select 1');
+      await ping(db);
       return true;
     },
   });
@@ -200,22 +204,12 @@ export async function createRuntime(
     done(null, payload);
   });
   const idleCapMs = db.kind === 'pglite' ? EMBEDDED_IDLE_CAP_MS : undefined;
-  jobs = createJobRunner(
-    deps,
-    {
-      'analysis.run': {
-        timeoutMs: 10 * 60_000,
-        run: async (p, signal) => runAnalysis(deps, await getAnalyzer(), p.verificationId, signal),
-        onGiveUp: (p) => recordAnalysisFailure(deps, p.verificationId),
-      },
-    },
-    {
-      concurrency: analysisConcurrency(config, opts.analyzer),
-      leaseSeconds: config.worker.leaseSeconds,
-      pollIntervalMs: config.worker.pollIntervalMs,
-      idleCapMs,
-    },
-  );
+  jobs = createJobRunner({ deps, analyzer: getAnalyzer }, JOB_TYPES, {
+    concurrency: analysisConcurrency(config, opts.analyzer),
+    leaseSeconds: config.worker.leaseSeconds,
+    pollIntervalMs: config.worker.pollIntervalMs,
+    idleCapMs,
+  });
   webhooks = createDispatcher(deps, {
     concurrency: config.webhooks.concurrency,
     timeoutMs: config.webhooks.timeoutMs,
@@ -303,8 +297,7 @@ export async function ensureDemoClient(
   const file = join(config.dataDir, 'secrets', 'demo-client.json');
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { clientId: string; clientSecret: string };
-    const r = await db.query('select 1 from clients where id = $1', [saved.clientId]);
-    if (r.rowCount > 0) return saved;
+    if (await findClient(db, saved.clientId)) return saved;
   }
   const c = await createClient(db, { name: 'Demo client', scopes: ['read_only', 'read_write', 'admin', 'legal'] });
   mkdirSync(join(config.dataDir, 'secrets'), { recursive: true, mode: 0o700 });

@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { isKycError } from '../domain/errors.ts';
-import { assertWebhookUrl, resolveAll, type Resolver, type WebhookUrlPolicy } from './url-guard.ts';
+import { assertWebhookUrl, resolveAll, type Resolver, type WebhookUrlPolicy } from '../lib/url-guard.ts';
 
 export interface DeliveryRequest {
   url: string;
@@ -49,19 +49,22 @@ const httpsAgent = new https.Agent(agentOptions);
 // 4-thread pool, which caps throughput well below 500/s when DNS is slow. 30 s bounds how stale a
 // record can get; the guard still judges the cached addresses on every attempt.
 const DNS_TTL_MS = 30_000;
-const dnsCache = new Map<string, { addresses: Promise<string[]>; expires: number }>();
 
-function cachedResolve(host: string): Promise<string[]> {
-  const now = Date.now();
-  const hit = dnsCache.get(host);
-  if (hit && hit.expires > now) return hit.addresses;
-  if (dnsCache.size >= 10_000) dnsCache.clear();
-  const addresses = resolveAll(host);
-  dnsCache.set(host, { addresses, expires: now + DNS_TTL_MS });
-  addresses.catch(() => {
-    if (dnsCache.get(host)?.addresses === addresses) dnsCache.delete(host); // failures are not cached
-  });
-  return addresses;
+/** A resolver that remembers answers for 30 s (failures are not remembered); one per dispatcher. */
+export function createCachedResolver(resolve: Resolver = resolveAll): Resolver {
+  const cache = new Map<string, { addresses: Promise<string[]>; expires: number }>();
+  return (host: string) => {
+    const now = Date.now();
+    const hit = cache.get(host);
+    if (hit && hit.expires > now) return hit.addresses;
+    if (cache.size >= 10_000) cache.clear();
+    const addresses = resolve(host);
+    cache.set(host, { addresses, expires: now + DNS_TTL_MS });
+    addresses.catch(() => {
+      if (cache.get(host)?.addresses === addresses) cache.delete(host);
+    });
+    return addresses;
+  };
 }
 
 function pinnedLookup(addresses: string[]): LookupFunction {
@@ -89,10 +92,7 @@ export async function deliverWebhook(req: DeliveryRequest): Promise<DeliveryResu
   try {
     let target: Awaited<ReturnType<typeof assertWebhookUrl>>;
     try {
-      const checked = await Promise.race([
-        assertWebhookUrl(req.url, req.policy, req.resolve ?? cachedResolve),
-        deadline,
-      ]);
+      const checked = await Promise.race([assertWebhookUrl(req.url, req.policy, req.resolve ?? resolveAll), deadline]);
       if (checked === 'timeout') {
         return {
           ok: false,

@@ -5,24 +5,17 @@
  */
 import type { AppDeps } from '../app/deps.ts';
 import { createIdleWaiter } from '../lib/idle-wait.ts';
-import { deliverWebhook, type DeliveryResult } from './deliver.ts';
+import {
+  type ClaimedDelivery,
+  claimDeliveries,
+  countDueDeliveries,
+  nextDeliveryDue,
+  recordDeliveryOutcomes,
+} from '../storage/db/repo/webhooks.ts';
+import { createCachedResolver, deliverWebhook, type DeliveryResult } from './deliver.ts';
 import { classifyResponse, nextAttemptDelayMs, shouldRetry } from './retry-policy.ts';
 import { buildWebhookBody, signatureHeader, SIGNATURE_HEADER } from './signing.ts';
-import type { WebhookUrlPolicy } from './url-guard.ts';
-
-interface Claimed {
-  id: number;
-  attempts: number;
-  first_attempt_at: Date;
-  event_id: string;
-  name: string;
-  object: string;
-  object_id: string;
-  payload: string;
-  created_at: Date;
-  url: string;
-  secret: string;
-}
+import type { WebhookUrlPolicy } from '../lib/url-guard.ts';
 
 interface Outcome {
   id: number;
@@ -53,6 +46,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   const leaseMs = opts.leaseMs ?? opts.timeoutMs * 3 + 5000;
   const idlePollMs = opts.idlePollMs ?? 1000;
   const random = opts.random ?? Math.random;
+  const resolve = createCachedResolver();
   let running = false;
   let inFlight = 0;
   const pending: Outcome[] = [];
@@ -64,78 +58,37 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     capMs: opts.idleCapMs,
     now: () => deps.clock.now(),
     // the earliest pending retry or delivery lease
-    nextDue: async () =>
-      (
-        await deps.db.prepared<{ at: Date | null }>(
-          'next_webhook_due',
-          `select least((select min(next_attempt_at) from webhook_deliveries where state = 'pending'),
-                    (select min(locked_until) from webhook_deliveries where state = 'delivering')) as at`,
-          [],
-        )
-      ).rows[0]?.at ?? null,
+    nextDue: () => nextDeliveryDue(deps.db),
     onError: (err) => {
       if (running) deps.log.error({ err }, 'webhook due time failed');
     },
   });
   const wake = () => waiter.wake();
 
-  // Due deliveries come from two index walks, each in its index's order and stopped at the limit:
-  // one OR over both made the planner fetch and sort every due delivery on each claim (8.5 ms for
-  // a backlog of 5 000, growing with it: a receiver back from an outage would face the slowest
-  // claims). Lapsed leases first: they are few (a dead worker's deliveries) and a steady backlog
-  // must not starve them. Prepared: planning was 2 ms of each claim on PGlite.
-  async function claim(limit: number): Promise<Claimed[]> {
+  async function claim(limit: number): Promise<ClaimedDelivery[]> {
     const now = deps.clock.now();
-    const r = await deps.db.prepared<Claimed>(
-      'claim_webhook_deliveries',
-      `with due as (
-         select id from (select id from webhook_deliveries where state = 'delivering' and locked_until < $1
-                          order by locked_until limit $2 for update skip locked) lease_lapsed
-         union all
-         select id from (select id from webhook_deliveries where state = 'pending' and next_attempt_at <= $1
-                          order by next_attempt_at limit $2 for update skip locked) due_now
-         limit $2)
-       update webhook_deliveries d set state = 'delivering', locked_until = $3, attempts = d.attempts + 1,
-              first_attempt_at = coalesce(d.first_attempt_at, $1)
-         from due, events e, webhook_subscriptions s
-        where d.id = due.id and e.id = d.event_id and s.uuid = d.subscription_uuid
-       returning d.id, d.attempts, d.first_attempt_at, e.id as event_id, e.name, e.object, e.object_id, e.payload, e.created_at, s.url, s.secret`,
-      [now, limit, new Date(now.getTime() + leaseMs)],
-    );
-    return r.rows;
+    return claimDeliveries(deps.db, now, limit, new Date(now.getTime() + leaseMs));
   }
 
   async function flush(): Promise<void> {
     while (pending.length) {
       const batch = pending.splice(0, 500);
       const retries = batch.some((o) => o.state === 'pending');
-      await deps.db.transaction(async (tx) => {
-        await tx.query(
-          `insert into webhook_attempts (delivery_id, attempted_at, duration_ms, status, error, response_snippet)
-           select * from unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[])`,
-          [
-            batch.map((o) => o.id),
-            batch.map((o) => o.at),
-            batch.map((o) => Math.round(o.r.durationMs)),
-            batch.map((o) => o.r.status ?? null),
-            batch.map((o) => o.r.error ?? null),
-            batch.map((o) => o.r.responseSnippet ?? null),
-          ],
-        );
-        await tx.query(
-          `update webhook_deliveries d set state = u.state, next_attempt_at = coalesce(u.next_at, d.next_attempt_at), last_status = u.status,
-                  delivered_at = case when u.state = 'delivered' then u.at else d.delivered_at end, locked_until = null
-             from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::int[], $5::timestamptz[]) as u(id, state, next_at, status, at)
-            where d.id = u.id and d.state = 'delivering'`,
-          [
-            batch.map((o) => o.id),
-            batch.map((o) => o.state),
-            batch.map((o) => o.nextAttemptAt),
-            batch.map((o) => o.r.status ?? null),
-            batch.map((o) => o.at),
-          ],
-        );
-      });
+      await deps.db.transaction((tx) =>
+        recordDeliveryOutcomes(
+          tx,
+          batch.map((o) => ({
+            id: o.id,
+            state: o.state,
+            nextAttemptAt: o.nextAttemptAt,
+            at: o.at,
+            durationMs: o.r.durationMs,
+            status: o.r.status,
+            error: o.r.error,
+            responseSnippet: o.r.responseSnippet,
+          })),
+        ),
+      );
       // The loop may have gone idle before this retry was written: it learns its due time now.
       if (retries) wake();
     }
@@ -159,7 +112,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     }
   }
 
-  async function send(c: Claimed): Promise<void> {
+  async function send(c: ClaimedDelivery): Promise<void> {
     const body = buildWebhookBody(
       {
         webhook: c.name,
@@ -173,6 +126,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     );
     const t = Math.floor(deps.clock.now().getTime() / 1000);
     const r = await deliverWebhook({
+      resolve,
       url: c.url,
       body,
       timeoutMs: opts.timeoutMs,
@@ -213,7 +167,7 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
       let claimed = 0;
       let drained = false;
       if (free > 0 && (inFlight === 0 || free >= minBatch)) {
-        let rows: Claimed[] = [];
+        let rows: ClaimedDelivery[] = [];
         try {
           rows = await claim(free);
           drained = rows.length < free;
@@ -260,11 +214,8 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
     /** Test hook: resolves when nothing is due, in flight or unflushed. */
     async idle(): Promise<void> {
       for (;;) {
-        const due = await deps.db.query<{ n: number }>(
-          `select count(*)::int as n from webhook_deliveries where (state = 'pending' and next_attempt_at <= $1) or (state = 'delivering' and locked_until < $1)`,
-          [deps.clock.now()],
-        );
-        if (due.rows[0].n === 0 && inFlight === 0 && !flushing && pending.length === 0) return;
+        const due = await countDueDeliveries(deps.db, deps.clock.now());
+        if (due === 0 && inFlight === 0 && !flushing && pending.length === 0) return;
         wake();
         await new Promise((r) => setTimeout(r, 10));
       }

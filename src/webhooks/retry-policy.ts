@@ -2,12 +2,14 @@
  * When to retry a webhook delivery, and how long to wait. Pure: no I/O, no clock, randomness injected,
  * so the outbox dispatcher and the tests share one source of truth.
  *
- * Schedule (equal jitter, see nextAttemptDelayMs): retry n waits between ½ and 1 × min(1 h, 5 s × 2^(n-1)),
+ * Schedule (equal jitter, lib/backoff.ts): retry n waits between ½ and 1 × min(1 h, 5 s × 2^(n-1)),
  * i.e. 2.5–5 s, 5–10 s, 10–20 s … then 30–60 min from retry 11 on. Retries stop once 26 h have passed since
  * the first attempt, which makes 36–62 attempts in all, the last one 26–27 h after the first. That is more
  * patient than Treezor's reported "every minute, 30 times" (contract §5.3): a receiver that is down for a
  * night or a weekend day still gets every event.
  */
+
+import { type Backoff, backoffDelayMs } from '../lib/backoff.ts';
 
 export type DeliveryClassification = 'delivered' | 'retry' | 'give_up';
 
@@ -18,8 +20,8 @@ export interface AttemptOutcome {
 }
 
 export const BASE_DELAY_MS = 5_000;
-export const BACKOFF_FACTOR = 2;
 export const MAX_DELAY_MS = 60 * 60 * 1000;
+const WEBHOOK_BACKOFF: Backoff = { baseMs: BASE_DELAY_MS, capMs: MAX_DELAY_MS };
 export const MAX_ATTEMPT_WINDOW_MS = 26 * 60 * 60 * 1000;
 /** Backstop against a dispatcher bug that retries without waiting; the window normally ends first. */
 export const MAX_ATTEMPTS = 100;
@@ -41,16 +43,9 @@ export function classifyResponse(outcome: AttemptOutcome): DeliveryClassificatio
   return 'retry';
 }
 
-/**
- * Delay before retry number `attempt` (1 = first retry, i.e. after the first attempt failed).
- * Equal jitter rather than full jitter: full jitter can draw near-zero delays, which would let a burst of
- * failures hammer a struggling receiver; keeping half the delay fixed still spreads retries out.
- */
+/** Delay before retry number `attempt` (1 = first retry): kyclive's one backoff (lib/backoff.ts). */
 export function nextAttemptDelayMs(attempt: number, random: () => number): number {
-  if (!Number.isInteger(attempt) || attempt < 1) throw new RangeError('attempt must be an integer ≥ 1');
-  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * BACKOFF_FACTOR ** Math.min(attempt - 1, 30));
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(ceiling / 2 + (r * ceiling) / 2);
+  return backoffDelayMs(attempt, WEBHOOK_BACKOFF, random);
 }
 
 /**

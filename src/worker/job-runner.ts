@@ -4,33 +4,21 @@
  * takes the job over (at-least-once); handlers are idempotent. Failures retry with capped
  * exponential backoff; after max_attempts the job is 'failed' and its onGiveUp hook runs.
  */
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { AppDeps } from '../app/deps.ts';
-import { parseJobPayload, type JobKind, type JobPayloads } from '../app/jobs.ts';
+import type { AnyJobType, JobContext } from '../app/jobs.ts';
+import { backoffDelayMs } from '../lib/backoff.ts';
 import { createIdleWaiter } from '../lib/idle-wait.ts';
-
-export interface JobHandler<K extends JobKind> {
-  run(payload: JobPayloads[K], signal: AbortSignal): Promise<unknown>;
-  /** Called once when the job has failed for the last time. */
-  onGiveUp?(payload: JobPayloads[K]): Promise<void>;
-  /** Wall-clock limit of one attempt. */
-  timeoutMs: number;
-}
-
-export type JobHandlers = { [K in JobKind]: JobHandler<K> };
-
-interface JobRow {
-  id: number;
-  kind: string;
-  payload: unknown;
-  attempts: number;
-  max_attempts: number;
-}
-
-export function retryDelayMs(attempts: number): number {
-  return Math.min(5 * 60_000, 2_000 * 2 ** Math.max(0, attempts - 1));
-}
+import {
+  claimJob,
+  completeJob,
+  countDueJobs,
+  failJob,
+  type JobRow,
+  nextJobDue,
+  renewJobLease,
+} from '../storage/db/repo/jobs.ts';
 
 export interface JobRunnerOptions {
   concurrency: number;
@@ -45,7 +33,9 @@ export interface JobRunnerOptions {
   idleCapMs?: number;
 }
 
-export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobRunnerOptions) {
+export function createJobRunner(ctx: JobContext, types: readonly AnyJobType[], opts: JobRunnerOptions) {
+  const deps: AppDeps = ctx.deps;
+  const byKind = new Map(types.map((t) => [t.kind, t]));
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let running = false;
   let active = 0;
@@ -55,32 +45,16 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
     pollMs: opts.pollIntervalMs,
     capMs: opts.idleCapMs,
     now: () => deps.clock.now(),
-    // the earliest queued job or job lease
-    nextDue: async () =>
-      (
-        await deps.db.prepared<{ at: Date | null }>(
-          'next_job_due',
-          `select least((select min(run_at) from jobs where state = 'queued'), (select min(locked_until) from jobs where state = 'running')) as at`,
-          [],
-        )
-      ).rows[0]?.at ?? null,
+    nextDue: () => nextJobDue(deps.db),
     onError: (err) => {
       if (running) deps.log.error({ err }, 'job due time failed');
     },
   });
   const wake = () => waiter.wake();
+  const leaseUntil = () => new Date(deps.clock.now().getTime() + opts.leaseSeconds * 1000);
 
   async function claim(): Promise<JobRow | null> {
-    const now = deps.clock.now();
-    const r = await deps.db.query<JobRow>(
-      `update jobs set state = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3, updated_at = $1
-        where id = (select id from jobs
-                     where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)
-                     order by run_at, id limit 1 for update skip locked)
-       returning id, kind, payload, attempts, max_attempts`,
-      [now, new Date(now.getTime() + opts.leaseSeconds * 1000), workerId],
-    );
-    return r.rows[0] ?? null;
+    return claimJob(deps.db, deps.clock.now(), leaseUntil(), workerId);
   }
 
   async function execute(job: JobRow): Promise<void> {
@@ -88,26 +62,22 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
     controllers.add(ac);
     const heartbeat = setInterval(
       () => {
-        const now = deps.clock.now();
-        deps.db
-          .query(`update jobs set locked_until = $2 where id = $1 and locked_by = $3 and state = 'running'`, [
-            job.id,
-            new Date(now.getTime() + opts.leaseSeconds * 1000),
-            workerId,
-          ])
-          .catch((err) => deps.log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
+        renewJobLease(deps.db, job.id, workerId, leaseUntil()).catch((err) =>
+          deps.log.warn({ err, jobId: job.id }, 'job heartbeat failed'),
+        );
       },
       Math.max(1000, (opts.leaseSeconds * 1000) / 3),
     );
     heartbeat.unref();
+    const type = byKind.get(job.kind);
     try {
-      const { kind, payload } = parseJobPayload(job.kind, job.payload);
-      const handler = handlers[kind] as JobHandler<JobKind>;
-      const timer = setTimeout(() => ac.abort(new Error('job timed out')), handler.timeoutMs);
+      if (!type) throw new Error(`unknown job kind ${job.kind}`);
+      const payload = type.parse(job.payload);
+      const timer = setTimeout(() => ac.abort(new Error('job timed out')), type.timeoutMs);
       timer.unref();
       try {
         await Promise.race([
-          handler.run(payload, ac.signal),
+          type.run(ctx, payload, ac.signal),
           new Promise((_, reject) =>
             ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true }),
           ),
@@ -115,30 +85,18 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
       } finally {
         clearTimeout(timer);
       }
-      await deps.db.query(
-        `update jobs set state = 'done', locked_until = null, updated_at = $2, last_error = null where id = $1`,
-        [job.id, deps.clock.now()],
-      );
+      await completeJob(deps.db, job.id, deps.clock.now());
       deps.log.info({ jobId: job.id, kind: job.kind, attempts: job.attempts }, 'job done');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const final = job.attempts >= job.max_attempts;
+      const final = job.attempts >= (type?.maxAttempts ?? job.max_attempts);
       const now = deps.clock.now();
-      await deps.db.query(
-        `update jobs set state = $2, run_at = $3, locked_until = null, last_error = $4, updated_at = $5 where id = $1`,
-        [
-          job.id,
-          final ? 'failed' : 'queued',
-          new Date(now.getTime() + retryDelayMs(job.attempts)),
-          message.slice(0, 500),
-          now,
-        ],
-      );
+      const delay = type ? backoffDelayMs(job.attempts, type.retry) : 60_000;
+      await failJob(deps.db, job.id, { final, runAt: new Date(now.getTime() + delay), error: message, now });
       deps.log.error({ err, jobId: job.id, kind: job.kind, attempts: job.attempts, final }, 'job failed');
-      if (final) {
+      if (final && type?.onGiveUp) {
         try {
-          const { kind, payload } = parseJobPayload(job.kind, job.payload);
-          await (handlers[kind] as JobHandler<JobKind>).onGiveUp?.(payload);
+          await type.onGiveUp(ctx, type.parse(job.payload));
         } catch (e) {
           deps.log.error({ err: e, jobId: job.id }, 'job give-up hook failed');
         }
@@ -199,11 +157,7 @@ export function createJobRunner(deps: AppDeps, handlers: JobHandlers, opts: JobR
     /** Test hook: resolves when this runner has nothing to do now (jobs leased by others are not waited for). */
     async idle(): Promise<void> {
       for (;;) {
-        const r = await deps.db.query<{ n: number }>(
-          `select count(*)::int as n from jobs where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)`,
-          [deps.clock.now()],
-        );
-        if (r.rows[0].n === 0 && active === 0) return;
+        if ((await countDueJobs(deps.db, deps.clock.now())) === 0 && active === 0) return;
         wake();
         await new Promise((res) => setTimeout(res, 10));
       }

@@ -9,6 +9,8 @@ import {
   LIVENESS_RESULT_TYPE,
   documentTypeIdForCapture,
 } from '../../domain/document.ts';
+import { listMedia, type MediaRecord } from '../../storage/db/repo/capture.ts';
+import { type Artifact, insertArtifact } from '../../storage/db/repo/documents.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import { findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
@@ -16,25 +18,9 @@ import type { AnalysisInput, AnalysisMedia, AnalysisResult, Analyzer } from '../
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { simulatedResult, type SimulatedOutcome } from './sandbox-analyzer.ts';
 
-interface MediaRow {
-  step: AnalysisMedia['step'];
-  blob_key: string;
-  content_type: string;
-  sha256: string;
-}
-
-function loadMedia(deps: AppDeps, verificationId: string): Promise<MediaRow[]> {
-  return deps.db
-    .query<MediaRow>(
-      'select step, blob_key, content_type, sha256 from capture_media where verification_id = $1 order by step',
-      [verificationId],
-    )
-    .then((r) => r.rows);
-}
-
 /** The media as the sandbox sees them: hashes for the report, nothing to decode. */
-const unstaged = (media: MediaRow[]): AnalysisMedia[] =>
-  media.map((m) => ({ step: m.step, path: '', contentType: m.content_type, sha256: m.sha256 }));
+const unstaged = (media: MediaRecord[]): AnalysisMedia[] =>
+  media.map((m) => ({ step: m.step, path: '', contentType: m.contentType, sha256: m.sha256 }));
 
 const EXT: Record<string, string> = {
   'video/webm': 'webm',
@@ -59,7 +45,7 @@ export async function runAnalysis(
 ): Promise<'done' | 'skipped'> {
   const v = await findById(deps.db, verificationId);
   if (v?.state !== 'processing') return 'skipped';
-  const media = await loadMedia(deps, v.id);
+  const media = await listMedia(deps.db, v.id);
   const user = await findUser(deps.db, v.clientId, v.userId);
   const base: Omit<AnalysisInput, 'media'> = {
     verificationId: v.id,
@@ -83,9 +69,9 @@ export async function runAnalysis(
     try {
       const staged: AnalysisMedia[] = [];
       for (const m of media) {
-        const path = join(dir, `${m.step}.${EXT[m.content_type] ?? 'bin'}`);
-        await pipeline(await deps.blobs.get(m.blob_key), createWriteStream(path, { mode: 0o600 }));
-        staged.push({ step: m.step, path, contentType: m.content_type, sha256: m.sha256 });
+        const path = join(dir, `${m.step}.${EXT[m.contentType] ?? 'bin'}`);
+        await pipeline(await deps.blobs.get(m.blobKey), createWriteStream(path, { mode: 0o600 }));
+        staged.push({ step: m.step, path, contentType: m.contentType, sha256: m.sha256 });
       }
       result = await analyzer.analyze({ ...base, media: staged });
     } finally {
@@ -108,16 +94,18 @@ async function storeArtifact(
 ) {
   const key = `artifacts/${v.id}/${kind}-${randomUUID()}`;
   await deps.blobs.put(key, body, { contentType });
-  return {
+  const artifact: Artifact = {
     id: randomUUID(),
+    verificationId: v.id,
     kind,
-    typeId,
+    documentTypeId: typeId,
     name,
-    key,
+    blobKey: key,
     contentType,
     bytes: body.length,
     sha256: sha256 ?? createHash('sha256').update(body).digest('hex'),
   };
+  return artifact;
 }
 
 export async function recordAnalysis(deps: AppDeps, v: Verification, result: AnalysisResult): Promise<void> {
@@ -152,13 +140,7 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
     .transaction(async (tx) => {
       const locked = await findById(tx, v.id, true);
       if (locked?.state !== 'processing') return null;
-      for (const a of artifacts) {
-        await tx.query(
-          `insert into verification_artifacts (id, verification_id, kind, document_type_id, name, blob_key, content_type, bytes, sha256)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [a.id, v.id, a.kind, a.typeId, a.name, a.key, a.contentType, a.bytes, a.sha256],
-        );
-      }
+      for (const a of artifacts) await insertArtifact(tx, a);
       const analysis = {
         ...(locked.analysis ?? {}),
         extracted: result.extracted ?? null,
@@ -174,12 +156,12 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
       );
     })
     .catch(async (e) => {
-      for (const a of artifacts) await deps.blobs.delete(a.key).catch(() => {});
+      for (const a of artifacts) await deps.blobs.delete(a.blobKey).catch(() => {});
       throw e;
     });
   if (!out) {
     // Superseded meanwhile, or another run won: drop what this run stored.
-    for (const a of artifacts) await deps.blobs.delete(a.key).catch(() => {});
+    for (const a of artifacts) await deps.blobs.delete(a.blobKey).catch(() => {});
     return;
   }
   if (out.queuedWebhooks) deps.wake.webhooks();
@@ -189,7 +171,7 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
 export async function recordAnalysisFailure(deps: AppDeps, verificationId: string): Promise<void> {
   const v = await findById(deps.db, verificationId);
   if (v?.state !== 'processing') return;
-  const media = await loadMedia(deps, v.id);
+  const media = await listMedia(deps.db, v.id);
   const r = await simulatedResult(
     { verificationId: v.id, method: v.method, challenges: v.challenges, metadata: {}, media: unstaged(media) },
     { score: -1, reasons: [1901], comment: 'The analysis failed repeatedly; human review required.' },

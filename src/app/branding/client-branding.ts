@@ -4,6 +4,7 @@
  * user, so each field is validated strictly: colours as #rrggbb, text/background contrast at
  * WCAG AA, logos as https URLs or small raster data URLs (no SVG: it can carry script).
  */
+import { findClient, updateBranding as saveBranding } from '../../storage/db/repo/clients.ts';
 import { KycError } from '../../domain/errors.ts';
 import type { AppDeps } from '../deps.ts';
 import { validateRedirectUrl } from '../verifications/initiate-verification.ts';
@@ -74,11 +75,8 @@ function validateName(raw: string): string {
 }
 
 async function load(deps: AppDeps, clientId: string): Promise<Branding> {
-  const r = await deps.db.query<{ branding: Record<string, unknown>; default_redirect_url: string | null }>(
-    'select branding, default_redirect_url from clients where id = $1',
-    [clientId],
-  );
-  const b = r.rows[0]?.branding ?? {};
+  const c = await findClient(deps.db, clientId);
+  const b = c?.branding ?? {};
   const s = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : null);
   return {
     name: s('name'),
@@ -86,7 +84,7 @@ async function load(deps: AppDeps, clientId: string): Promise<Branding> {
     backgroundColor: s('backgroundColor'),
     textColor: s('textColor'),
     logoUrl: s('logoUrl'),
-    defaultRedirectUrl: r.rows[0]?.default_redirect_url ?? null,
+    defaultRedirectUrl: c?.defaultRedirectUrl ?? null,
   };
 }
 
@@ -134,11 +132,7 @@ export async function updateBranding(deps: AppDeps, clientId: string, body: unkn
   }
   const { defaultRedirectUrl, ...look } = next;
   const stored = Object.fromEntries(Object.entries(look).filter(([, v]) => v !== null));
-  await deps.db.query('update clients set branding = $2, default_redirect_url = $3 where id = $1', [
-    clientId,
-    JSON.stringify(stored),
-    defaultRedirectUrl,
-  ]);
+  await saveBranding(deps.db, clientId, stored, defaultRedirectUrl);
   return next;
 }
 

@@ -1,6 +1,7 @@
 import { KycError } from '../../domain/errors.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
 import { findById, findByTokenHash, type Verification } from '../../storage/db/repo/verifications.ts';
+import { findVerificationIdByPhoneToken } from '../../storage/db/repo/capture.ts';
 import type { Queryable } from '../ports.ts';
 
 export const CAPTURE_STEPS = ['document_front', 'document_back', 'document_tilt', 'face'] as const;
@@ -28,11 +29,8 @@ export async function resolveCaptureToken(
   const hash = sha256Hex(token);
   const v = await findByTokenHash(q, hash, forUpdate);
   if (v) return { verification: v, via: 'link' };
-  const h = await q.query<{ verification_id: string }>(
-    'select verification_id from capture_handoffs where phone_token_hash = $1',
-    [hash],
-  );
-  const hv = h.rows[0] ? await findById(q, h.rows[0].verification_id, forUpdate) : null;
+  const viaPhone = await findVerificationIdByPhoneToken(q, hash);
+  const hv = viaPhone ? await findById(q, viaPhone, forUpdate) : null;
   if (!hv) throw new KycError('not_found', 'Unknown identification link.');
   return { verification: hv, via: 'handoff' };
 }

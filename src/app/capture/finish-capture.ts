@@ -1,6 +1,7 @@
 import { KycError } from '../../domain/errors.ts';
 import { buildRedirectUrl } from '../../domain/redirects.ts';
 import { findById } from '../../storage/db/repo/verifications.ts';
+import { listMediaSteps } from '../../storage/db/repo/capture.ts';
 import type { AppDeps } from '../deps.ts';
 import { parseCaptureMetadata } from '../../domain/capture-metadata.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
@@ -35,11 +36,7 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
   const out = await deps.db.transaction(async (tx) => {
     const v = (await findById(tx, found.id, true))!;
     const docType = (b.documentType as string | undefined) ?? v.documentType ?? 'id_card';
-    const have = new Set(
-      (await tx.query<{ step: string }>('select step from capture_media where verification_id = $1', [v.id])).rows.map(
-        (r) => r.step,
-      ),
-    );
+    const have = new Set(await listMediaSteps(tx, v.id));
     const missing = requiredSteps(docType).filter((s) => !have.has(s));
     if (missing.length && v.state === 'initiated') {
       throw new KycError('conflict', `Upload ${missing.join(', ')} before completing.`, {

@@ -10,6 +10,12 @@ import { KycError } from '../../domain/errors.ts';
 import { transition } from '../../domain/verification/transitions.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { findById } from '../../storage/db/repo/verifications.ts';
+import {
+  claimHandoff as markHandoffClaimed,
+  countHandoffs,
+  insertHandoff,
+  lockHandoffByLink,
+} from '../../storage/db/repo/capture.ts';
 import type { AppDeps } from '../deps.ts';
 import { isTokenShape, resolveCaptureToken } from './capture-session.ts';
 
@@ -24,18 +30,17 @@ export async function createHandoff(
   const now = deps.clock.now();
   transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now);
   if (via === 'handoff') throw new KycError('conflict', 'This session is already on a phone.');
-  const n = await deps.db.query<{ n: string }>(
-    'select count(*) as n from capture_handoffs where verification_id = $1',
-    [v.id],
-  );
-  if (Number(n.rows[0].n) >= MAX_HANDOFFS_PER_VERIFICATION)
+  if ((await countHandoffs(deps.db, v.id)) >= MAX_HANDOFFS_PER_VERIFICATION)
     throw new KycError('rate_limited', 'Too many phone links for this verification.');
   const link = randomToken(32);
   const expiresAt = new Date(Math.min(now.getTime() + HANDOFF_TTL_SECONDS * 1000, v.expiresAt.getTime()));
-  await deps.db.query(
-    'insert into capture_handoffs (id, verification_id, link_token_hash, expires_at, created_at) values ($1, $2, $3, $4, $5)',
-    [randomUUID(), v.id, sha256Hex(link), expiresAt, now],
-  );
+  await insertHandoff(deps.db, {
+    id: randomUUID(),
+    verificationId: v.id,
+    linkTokenHash: sha256Hex(link),
+    expiresAt,
+    at: now,
+  });
   const url = `${deps.config.publicBaseUrl}/identification/h/${link}`;
   return { url, expiresAt: expiresAt.toISOString(), qrSvg: renderSVG(url, { ecc: 'M', border: 2 }) };
 }
@@ -45,23 +50,15 @@ export async function claimHandoff(deps: AppDeps, linkToken: unknown): Promise<{
   if (!isTokenShape(linkToken)) throw new KycError('not_found', 'Unknown link.');
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
-    const r = await tx.query<{ id: string; verification_id: string; expires_at: Date; claimed_at: Date | null }>(
-      'select id, verification_id, expires_at, claimed_at from capture_handoffs where link_token_hash = $1 for update',
-      [sha256Hex(linkToken)],
-    );
-    const h = r.rows[0];
+    const h = await lockHandoffByLink(tx, sha256Hex(linkToken));
     if (!h) throw new KycError('not_found', 'Unknown link.');
-    if (h.claimed_at) throw new KycError('gone', 'This link was already used.', { details: { reason: 'used' } });
-    if (now.getTime() >= new Date(h.expires_at).getTime())
+    if (h.claimedAt) throw new KycError('gone', 'This link was already used.', { details: { reason: 'used' } });
+    if (now.getTime() >= h.expiresAt.getTime())
       throw new KycError('gone', 'This link has expired.', { details: { reason: 'expired' } });
-    const v = (await findById(tx, h.verification_id))!;
+    const v = (await findById(tx, h.verificationId))!;
     transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now);
     const phoneToken = randomToken(32);
-    await tx.query('update capture_handoffs set claimed_at = $2, phone_token_hash = $3 where id = $1', [
-      h.id,
-      now,
-      sha256Hex(phoneToken),
-    ]);
+    await markHandoffClaimed(tx, h.id, sha256Hex(phoneToken), now);
     return { phoneToken };
   });
 }

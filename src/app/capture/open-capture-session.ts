@@ -1,9 +1,12 @@
 import { buildRedirectUrl } from '../../domain/redirects.ts';
 import { reasonsForEndUser } from '../../domain/reasons.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
-import { applyPatch } from '../../storage/db/repo/verifications.ts';
+import { findById } from '../../storage/db/repo/verifications.ts';
 import { publicBranding } from '../branding/client-branding.ts';
+import { handoffStatus, listMediaSteps } from '../../storage/db/repo/capture.ts';
+import { findClient } from '../../storage/db/repo/clients.ts';
 import type { AppDeps } from '../deps.ts';
+import { commitTransition } from '../verifications/commit-transition.ts';
 import { CAPTURE_STEPS, requiredSteps, resolveCaptureToken } from './capture-session.ts';
 
 /**
@@ -25,19 +28,17 @@ export async function openCaptureSession(deps: AppDeps, token: unknown): Promise
   const { verification: v, via } = await resolveCaptureToken(deps.db, token);
   const now = deps.clock.now();
   const state = effectiveState(v, now);
-  if (state === 'initiated' && !v.startedAt) await applyPatch(deps.db, v.id, { startedAt: now }, now);
-  const c = await deps.db.query<{ name: string; branding: Record<string, unknown> }>(
-    'select name, branding from clients where id = $1',
-    [v.clientId],
-  );
-  const media = await deps.db.query<{ step: string }>('select step from capture_media where verification_id = $1', [
-    v.id,
-  ]);
-  const h = await deps.db.query<{ claimed: boolean; pending: boolean }>(
-    `select bool_or(claimed_at is not null) as claimed, bool_or(claimed_at is null and expires_at > $2) as pending
-       from capture_handoffs where verification_id = $1`,
-    [v.id, now],
-  );
+  if (state === 'initiated' && !v.startedAt) {
+    // The first opening is recorded (started_at) through the domain's open transition.
+    await deps.db.transaction(async (tx) => {
+      const locked = await findById(tx, v.id, true);
+      if (locked && effectiveState(locked, now) === 'initiated')
+        await commitTransition(tx, locked, { type: 'open' }, now);
+    });
+  }
+  const client = await findClient(deps.db, v.clientId);
+  const uploadedSteps = await listMediaSteps(deps.db, v.id);
+  const handoff = await handoffStatus(deps.db, v.id, now);
   const finished = state === 'processing' || state === 'processed' || state === 'aborted';
   return {
     identificationId: v.id,
@@ -47,10 +48,10 @@ export async function openCaptureSession(deps: AppDeps, token: unknown): Promise
     challenges: v.challenges,
     steps: CAPTURE_STEPS,
     requiredSteps: requiredSteps(v.documentType),
-    uploadedSteps: media.rows.map((r) => r.step),
+    uploadedSteps,
     expiresAt: v.expiresAt.toISOString(),
     via,
-    handoff: h.rows[0]?.claimed ? 'claimed' : h.rows[0]?.pending ? 'pending' : 'none',
+    handoff,
     handoffAvailable: via === 'link' && phoneCanUse(deps.config.publicBaseUrl),
     redirectUrl: finished
       ? buildRedirectUrl(
@@ -61,7 +62,7 @@ export async function openCaptureSession(deps: AppDeps, token: unknown): Promise
             : { status: 'processing', returnReason: 'none', errorType: 'none' },
         )
       : null,
-    branding: publicBranding(c.rows[0]?.name ?? '', c.rows[0]?.branding ?? {}),
+    branding: publicBranding(client?.name ?? '', client?.branding ?? {}),
     // Only codes safe for the end user (capture quality, document acceptability).
     userReasons:
       state === 'processed'

@@ -9,6 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { KycError } from '../../domain/errors.ts';
 import { transition } from '../../domain/verification/transitions.ts';
+import {
+  appendUploadChunk,
+  completeUpload,
+  countUploads,
+  deletePendingChunks,
+  findUpload,
+  insertUpload,
+  listPendingChunks,
+  listUploadChunks,
+  type UploadRecord,
+} from '../../storage/db/repo/capture.ts';
 import type { Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import { CAPTURE_STEPS, findByCaptureToken } from './capture-session.ts';
@@ -29,22 +40,12 @@ export interface UploadStatus {
   chunkMaxBytes: number;
 }
 
-interface UploadRow {
-  id: string;
-  verification_id: string;
-  step: string;
-  content_type: string;
-  total_bytes: string | number;
-  received_bytes: string | number;
-  completed_at: Date | null;
-}
-
-const toStatus = (r: UploadRow): UploadStatus => ({
+const toStatus = (r: UploadRecord): UploadStatus => ({
   uploadId: r.id,
   step: r.step,
-  size: Number(r.total_bytes),
-  offset: Number(r.received_bytes),
-  complete: !!r.completed_at,
+  size: r.totalBytes,
+  offset: r.receivedBytes,
+  complete: !!r.completedAt,
   chunkMaxBytes: CHUNK_MAX_BYTES,
 });
 
@@ -81,17 +82,17 @@ export async function startUpload(deps: AppDeps, token: unknown, body: unknown):
   const now = deps.clock.now();
   assertOpen(v, now);
   return deps.db.transaction(async (tx) => {
-    const n = await tx.query<{ n: string }>('select count(*) as n from capture_uploads where verification_id = $1', [
-      v.id,
-    ]);
-    if (Number(n.rows[0].n) >= MAX_UPLOADS_PER_VERIFICATION)
+    if ((await countUploads(tx, v.id)) >= MAX_UPLOADS_PER_VERIFICATION)
       throw new KycError('rate_limited', 'Too many uploads for this verification.');
-    const r = await tx.query<UploadRow>(
-      `insert into capture_uploads (id, verification_id, step, content_type, total_bytes, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $6) returning *`,
-      [randomUUID(), v.id, b.step, contentType, b.size, now],
-    );
-    return toStatus(r.rows[0]);
+    const u = await insertUpload(tx, {
+      id: randomUUID(),
+      verificationId: v.id,
+      step: b.step as string,
+      contentType,
+      totalBytes: b.size as number,
+      at: now,
+    });
+    return toStatus(u);
   });
 }
 
@@ -99,16 +100,13 @@ async function loadUpload(
   deps: AppDeps,
   token: unknown,
   uploadId: unknown,
-): Promise<{ v: Verification; row: UploadRow }> {
+): Promise<{ v: Verification; row: UploadRecord }> {
   const v = await findByCaptureToken(deps.db, token);
   if (typeof uploadId !== 'string' || !UUID.test(uploadId))
     throw new KycError('not_found', 'Unknown upload.', { param: 'uploadId' });
-  const r = await deps.db.query<UploadRow>('select * from capture_uploads where id = $1 and verification_id = $2', [
-    uploadId,
-    v.id,
-  ]);
-  if (!r.rows[0]) throw new KycError('not_found', 'Unknown upload.', { param: 'uploadId' });
-  return { v, row: r.rows[0] };
+  const row = await findUpload(deps.db, v.id, uploadId);
+  if (!row) throw new KycError('not_found', 'Unknown upload.', { param: 'uploadId' });
+  return { v, row };
 }
 
 export async function getUploadStatus(deps: AppDeps, token: unknown, uploadId: unknown): Promise<UploadStatus> {
@@ -168,12 +166,12 @@ export async function appendChunk(
   const offset = parseOffset(rawOffset);
   const { v, row } = await loadUpload(deps, token, uploadId);
   assertOpen(v, deps.clock.now());
-  const size = Number(row.total_bytes);
-  if (row.completed_at)
+  const size = row.totalBytes;
+  if (row.completedAt)
     throw new KycError('conflict', 'This upload is already complete.', { details: { offset: size } });
-  if (offset !== Number(row.received_bytes)) {
+  if (offset !== row.receivedBytes) {
     body.resume();
-    throw offsetConflict(Number(row.received_bytes));
+    throw offsetConflict(row.receivedBytes);
   }
   const chunk = await readLimited(body, Math.min(CHUNK_MAX_BYTES, size - offset));
   if (chunk.length === 0 && offset < size) throw new KycError('invalid_request', 'A chunk must not be empty.');
@@ -182,19 +180,16 @@ export async function appendChunk(
     await deps.blobs.put(key, chunk);
     try {
       await deps.db.transaction(async (tx) => {
-        const locked = await tx.query<UploadRow>('select * from capture_uploads where id = $1 for update', [row.id]);
+        const locked = (await findUpload(tx, v.id, row.id, true))!;
         // Another request for the same offset may have won while this one was streaming.
-        if (Number(locked.rows[0].received_bytes) !== offset)
-          throw offsetConflict(Number(locked.rows[0].received_bytes));
-        await tx.query(
-          'insert into capture_upload_chunks (upload_id, start_offset, bytes, blob_key) values ($1, $2, $3, $4)',
-          [row.id, offset, chunk.length, key],
-        );
-        await tx.query('update capture_uploads set received_bytes = $2, updated_at = $3 where id = $1', [
-          row.id,
-          offset + chunk.length,
-          deps.clock.now(),
-        ]);
+        if (locked.receivedBytes !== offset) throw offsetConflict(locked.receivedBytes);
+        await appendUploadChunk(tx, {
+          uploadId: row.id,
+          offset,
+          bytes: chunk.length,
+          blobKey: key,
+          at: deps.clock.now(),
+        });
       });
     } catch (e) {
       await deps.blobs.delete(key).catch(() => {});
@@ -207,28 +202,17 @@ export async function appendChunk(
   return { ...status, complete: true, media: await assemble(deps, token, row) };
 }
 
-async function assemble(deps: AppDeps, token: unknown, row: UploadRow) {
-  const chunks = (
-    await deps.db.query<{ blob_key: string }>(
-      'select blob_key from capture_upload_chunks where upload_id = $1 order by start_offset',
-      [row.id],
-    )
-  ).rows;
+async function assemble(deps: AppDeps, token: unknown, row: UploadRecord) {
+  const chunks = await listUploadChunks(deps.db, row.id);
   const blobs = deps.blobs;
   const stream = Readable.from(
     (async function* () {
-      for (const c of chunks) for await (const part of await blobs.get(c.blob_key)) yield part as Buffer;
+      for (const key of chunks) for await (const part of await blobs.get(key)) yield part as Buffer;
     })(),
   );
-  const media = await uploadCaptureMedia(deps, token, row.step, row.content_type, stream);
-  await deps.db.transaction(async (tx) => {
-    await tx.query('update capture_uploads set completed_at = $2, updated_at = $2 where id = $1', [
-      row.id,
-      deps.clock.now(),
-    ]);
-    await tx.query('delete from capture_upload_chunks where upload_id = $1', [row.id]);
-  });
-  for (const c of chunks) await deps.blobs.delete(c.blob_key).catch(() => {});
+  const media = await uploadCaptureMedia(deps, token, row.step, row.contentType, stream);
+  await deps.db.transaction((tx) => completeUpload(tx, row.id, deps.clock.now()));
+  for (const key of chunks) await deps.blobs.delete(key).catch(() => {});
   return media;
 }
 
@@ -255,16 +239,8 @@ export async function probeConnection(deps: AppDeps, token: unknown, body: Reada
  */
 export async function discardPendingUploads(deps: AppDeps, verificationId: string): Promise<void> {
   try {
-    const r = await deps.db.query<{ upload_id: string; blob_key: string }>(
-      `select c.upload_id, c.blob_key from capture_upload_chunks c join capture_uploads u on u.id = c.upload_id
-        where u.verification_id = $1 and u.completed_at is null`,
-      [verificationId],
-    );
-    for (const c of r.rows) await deps.blobs.delete(c.blob_key);
-    await deps.db.query(
-      'delete from capture_upload_chunks where upload_id in (select id from capture_uploads where verification_id = $1 and completed_at is null)',
-      [verificationId],
-    );
+    for (const key of await listPendingChunks(deps.db, verificationId)) await deps.blobs.delete(key);
+    await deletePendingChunks(deps.db, verificationId);
   } catch (err) {
     deps.log.warn({ err, verificationId }, 'could not discard pending capture uploads');
   }

@@ -3,6 +3,7 @@ import { Transform, type Readable } from 'node:stream';
 import { KycError } from '../../domain/errors.ts';
 import { transition } from '../../domain/verification/transitions.ts';
 import { findById } from '../../storage/db/repo/verifications.ts';
+import { upsertMedia } from '../../storage/db/repo/capture.ts';
 import type { AppDeps } from '../deps.ts';
 import { CAPTURE_STEPS, findByCaptureToken, type CaptureStep } from './capture-session.ts';
 
@@ -89,17 +90,16 @@ export async function uploadCaptureMedia(
         { type: 'open' },
         deps.clock.now(),
       );
-      const old = await tx.query<{ blob_key: string }>(
-        'select blob_key from capture_media where verification_id = $1 and step = $2',
-        [v.id, step],
-      );
-      await tx.query(
-        `insert into capture_media (id, verification_id, step, blob_key, content_type, bytes, sha256, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (verification_id, step) do update set blob_key = excluded.blob_key, content_type = excluded.content_type,
-           bytes = excluded.bytes, sha256 = excluded.sha256, created_at = excluded.created_at`,
-        [randomUUID(), v.id, step, key, contentType, bytes, sha256, now],
-      );
-      return old.rows[0]?.blob_key;
+      return upsertMedia(tx, {
+        id: randomUUID(),
+        verificationId: v.id,
+        step,
+        blobKey: key,
+        contentType,
+        bytes,
+        sha256,
+        at: now,
+      });
     });
   } catch (e) {
     await deps.blobs.delete(key).catch(() => {});

@@ -23,7 +23,7 @@ before(async () => {
   await migrate(raw);
   db = Object.assign(Object.create(raw), {
     query: (sql: string, params?: unknown[]) => {
-      if (sql.includes('select secret_version, disabled_at from clients')) stateReads++;
+      if (sql.includes('from clients where id = $1')) stateReads++;
       return raw.query(sql, params);
     },
   });

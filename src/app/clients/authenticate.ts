@@ -1,5 +1,6 @@
 import { KycError } from '../../domain/errors.ts';
 import { subKey, verifyJwt } from '../../lib/jwt.ts';
+import { findClient } from '../../storage/db/repo/clients.ts';
 import type { AppDeps } from '../deps.ts';
 
 export interface Principal {
@@ -70,15 +71,12 @@ export function createAuthenticator(deps: AppDeps) {
     let p = loading.get(clientId);
     if (p) return p;
     p = (async () => {
-      const r = await deps.db.query<{ secret_version: number; disabled_at: Date | null }>(
-        'select secret_version, disabled_at from clients where id = $1',
-        [clientId],
-      );
-      if (!r.rows[0]) {
+      const c = await findClient(deps.db, clientId);
+      if (!c) {
         cache.delete(clientId);
         return null;
       }
-      const s = { version: r.rows[0].secret_version, disabled: !!r.rows[0].disabled_at, at: nowMs };
+      const s = { version: c.secretVersion, disabled: c.disabled, at: nowMs };
       cache.set(clientId, s);
       return s;
     })().finally(() => loading.delete(clientId));

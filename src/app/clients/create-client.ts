@@ -1,5 +1,6 @@
 import { KycError } from '../../domain/errors.ts';
 import { hashSecret, randomToken } from '../../lib/secrets.ts';
+import { insertClient } from '../../storage/db/repo/clients.ts';
 import type { Queryable } from '../ports.ts';
 import { isScope, type Scope } from './scopes.ts';
 
@@ -36,14 +37,17 @@ export async function createClient(
   const clientId = `kcl_${randomToken(12)}`;
   const clientSecret = `kcs_${randomToken(32)}`;
   const uniq = [...new Set(scopes as Scope[])];
-  const r = await db.query<{ treezor_client_id: number }>(
-    `insert into clients (id, name, secret_hash, scopes, verification_method) values ($1, $2, $3, $4, $5) returning treezor_client_id`,
-    [clientId, input.name.trim(), await hashSecret(clientSecret), uniq, method],
-  );
+  const { treezorClientId } = await insertClient(db, {
+    id: clientId,
+    name: input.name.trim(),
+    secretHash: await hashSecret(clientSecret),
+    scopes: uniq,
+    method,
+  });
   return {
     clientId,
     clientSecret,
-    treezorClientId: r.rows[0].treezor_client_id,
+    treezorClientId,
     name: input.name.trim(),
     scopes: uniq,
   };

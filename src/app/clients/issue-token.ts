@@ -1,6 +1,7 @@
 import { KycError } from '../../domain/errors.ts';
 import { signJwt, subKey } from '../../lib/jwt.ts';
 import { verifySecret } from '../../lib/secrets.ts';
+import { findClient } from '../../storage/db/repo/clients.ts';
 import type { AppDeps } from '../deps.ts';
 
 export interface TokenRequest {
@@ -33,12 +34,9 @@ export async function issueToken(
   ) {
     throw new KycError('invalid_client', 'client_id and client_secret are required.', { param: 'client_id' });
   }
-  const r = await deps.db.query<{ id: string; secret_hash: string; scopes: string[]; secret_version: number }>(
-    `select id, secret_hash, scopes, secret_version from clients where id = $1 and disabled_at is null`,
-    [req.client_id],
-  );
-  const c = r.rows[0];
-  const ok = c ? await verifySecret(req.client_secret, c.secret_hash) : false;
+  const found = await findClient(deps.db, req.client_id);
+  const c = found && !found.disabled ? found : null;
+  const ok = c ? await verifySecret(req.client_secret, c.secretHash) : false;
   if (!c || !ok) throw new KycError('invalid_client', 'Invalid client credentials.');
   let scopes = c.scopes;
   if (req.scope !== undefined && req.scope !== '') {
@@ -54,7 +52,7 @@ export async function issueToken(
   const now = Math.floor(deps.clock.now().getTime() / 1000);
   const ttl = deps.config.tokenTtlSeconds;
   const access_token = signJwt(
-    { sub: c.id, scope: scopes.join(' '), sv: c.secret_version, iat: now, exp: now + ttl },
+    { sub: c.id, scope: scopes.join(' '), sv: c.secretVersion, iat: now, exp: now + ttl },
     subKey(deps.config.secret, 'jwt'),
   );
   return { token_type: 'Bearer', expires_in: ttl, access_token, scope: scopes.join(' ') };

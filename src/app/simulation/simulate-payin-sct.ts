@@ -1,5 +1,6 @@
 import { KycError } from '../../domain/errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
+import { insertSandboxPayin } from '../../storage/db/repo/payins.ts';
 import type { AppDeps } from '../deps.ts';
 
 /** IBAN mod-97 check (ISO 13616). */
@@ -43,9 +44,11 @@ export async function simulatePayinSct(
     });
   }
   const txId = randomToken(12).slice(0, 16);
-  const r = await deps.db.query<{ id: number; payin_id: number }>(
-    `insert into sandbox_payins (client_id, payin_id, tx_id, iban, amount) values ($1, (select coalesce(max(payin_id), 1646000) + 1 from sandbox_payins), $2, $3, $4) returning id, payin_id`,
-    [clientId, txId, b.iban.replace(/\s+/g, '').toUpperCase(), amount.toFixed(2)],
-  );
-  return { id: r.rows[0].id, txId, payinId: r.rows[0].payin_id, returnReasonCode: null };
+  const r = await insertSandboxPayin(deps.db, {
+    clientId,
+    txId,
+    iban: b.iban.replace(/\s+/g, '').toUpperCase(),
+    amount: amount.toFixed(2),
+  });
+  return { id: r.id, txId, payinId: r.payinId, returnReasonCode: null };
 }

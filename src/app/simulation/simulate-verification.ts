@@ -1,7 +1,7 @@
 import { KycError } from '../../domain/errors.ts';
 import { isReasonCode } from '../../domain/reasons.ts';
 import { findAbortRow } from '../../domain/redirects.ts';
-import { applyPatch, findByClientAndId } from '../../storage/db/repo/verifications.ts';
+import { findByClientAndId } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
 
@@ -57,10 +57,8 @@ export async function simulateVerification(
   const out = await deps.db.transaction(async (tx) => {
     const v = await findByClientAndId(tx, clientId, String(identificationId), true);
     if (!v) throw new KycError('not_found', 'Live verification not found.', { param: 'identificationId' });
-    // Checked before marking the row simulated, so a refused simulation changes nothing.
-    if (v.state !== 'initiated' || v.expiresAt.getTime() <= now.getTime()) return commitTransition(tx, v, event, now);
-    if (simulation) await applyPatch(tx, v.id, { analysis: { simulation }, simulated: true }, now);
-    return commitTransition(tx, v, event, now);
+    // The row is marked simulated with the state change, so a refused simulation changes nothing.
+    return commitTransition(tx, v, event, now, simulation ? { analysis: { simulation }, simulated: true } : {});
   });
   if (out.queuedJobs) deps.wake.jobs();
   if (out.queuedWebhooks) deps.wake.webhooks();

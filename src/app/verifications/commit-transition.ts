@@ -1,6 +1,7 @@
-import { transition, type VerificationEvent, type TransitionResult } from '../../domain/verification/transitions.ts';
+import { type TransitionResult, transition, type VerificationEvent } from '../../domain/verification/transitions.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import { applyPatch, findById, type Verification } from '../../storage/db/repo/verifications.ts';
+import { analysisJob } from '../analysis/analysis-job.ts';
 import { enqueueJob } from '../jobs.ts';
 import { emitEvent } from '../outbox.ts';
 import type { Queryable } from '../ports.ts';
@@ -14,25 +15,33 @@ export interface Committed {
 }
 
 /**
- * Runs one pure transition on a verification already locked by the caller's transaction, then
- * writes the patch, the outbox events and the jobs it asks for through the same transaction.
+ * The one way a verification changes state: runs the pure transition on a verification the
+ * caller's transaction has locked, then writes the patch, the outbox events and the jobs it asks
+ * for through that same transaction.
  */
 export async function commitTransition(
   tx: Queryable,
   v: Verification,
   event: VerificationEvent,
   now: Date,
-  extra: { analysis?: unknown; captureMetadata?: unknown; documentType?: string; documentCountry?: string } = {},
+  /** Data that goes with the state change (written only when the state changes). */
+  extra: {
+    analysis?: unknown;
+    captureMetadata?: unknown;
+    documentType?: string;
+    documentCountry?: string;
+    simulated?: boolean;
+  } = {},
 ): Promise<Committed> {
   const result = transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, event, now);
   const changed = Object.keys(result.patch).length > 0;
-  if (changed || result.effects.length) await applyPatch(tx, v.id, { ...result.patch, ...(changed ? extra : {}) }, now);
+  if (changed) await applyPatch(tx, v.id, { ...result.patch, ...extra }, now);
   const after = changed ? ((await findById(tx, v.id)) as Verification) : v;
   let queuedJobs = false;
   let queuedWebhooks = false;
   for (const eff of result.effects) {
     if (eff.type === 'enqueue_analysis') {
-      await enqueueJob(tx, 'analysis.run', { verificationId: v.id }, { dedupeKey: `analysis:${v.id}` });
+      await enqueueJob(tx, analysisJob, { verificationId: v.id }, { dedupeKey: `analysis:${v.id}` });
       queuedJobs = true;
     } else {
       const user = await findUser(tx, v.clientId, v.userId);

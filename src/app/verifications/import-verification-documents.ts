@@ -1,7 +1,7 @@
 import { toTreezorDocument } from '../../domain/document.ts';
 import { KycError } from '../../domain/errors.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
-import { listDocumentsOfVerification } from '../../storage/db/repo/documents.ts';
+import { importArtifacts, listDocumentsOfVerification } from '../../storage/db/repo/documents.ts';
 import { findLatestForUser } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import { emitEvent } from '../outbox.ts';
@@ -31,17 +31,7 @@ export async function importVerificationDocuments(
       throw new KycError('not_processed', `The latest live verification is not processed yet (it is ${state}).`, {
         details: { state },
       });
-    const ins = await tx.query<{ id: number }>(
-      `insert into documents (client_id, user_id, verification_id, artifact_id, document_type_id, name, file_extension, blob_key, content_type, bytes, sha256, created_at)
-       select $1, $2, a.verification_id, a.id, a.document_type_id, a.name,
-              case a.content_type when 'application/pdf' then 'pdf' when 'image/png' then 'png' else 'jpg' end,
-              a.blob_key, a.content_type, a.bytes, a.sha256, $4
-         from verification_artifacts a where a.verification_id = $3
-         order by case a.kind when 'document_front' then 1 when 'document_back' then 2 when 'face' then 3 else 4 end
-       on conflict (artifact_id) do nothing returning id`,
-      [clientId, user.id, v.id, now],
-    );
-    const createdIds = new Set(ins.rows.map((r) => r.id));
+    const createdIds = new Set(await importArtifacts(tx, clientId, user.id, v.id, now));
     const docs = await listDocumentsOfVerification(tx, clientId, v.id);
     let queued = false;
     for (const d of docs) {

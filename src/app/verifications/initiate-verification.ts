@@ -1,35 +1,25 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { KycError } from '../../domain/errors.ts';
+import { missingLivenessFields } from '../../domain/user.ts';
+import { initiate } from '../../domain/verification/transitions.ts';
+import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { findClient } from '../../storage/db/repo/clients.ts';
+import { findUser } from '../../storage/db/repo/users.ts';
+import { insertVerification, lockLive } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge, ChallengeKind } from '../ports.ts';
 import { parseUserId } from '../users/get-user.ts';
-import { createInitiateBatcher, type Initiated } from './initiate-batcher.ts';
+import { commitTransition } from './commit-transition.ts';
 
-export type { Initiated };
+export interface Initiated {
+  identificationId: string;
+  identificationUrl: string;
+}
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
-/**
- * URLs already accepted, by their exact text, to their normal form: an integrator sends the same
- * redirectUrl or two with every call, and parsing one was about 2 % of POST kycliveness's event
- * loop. Bounded: a flood of distinct URLs only costs a clear.
- */
-const accepted = new Map<string, string>();
-const ACCEPTED_MAX = 256;
-
 /** Absolute https URL; plain http only towards loopback (local development). */
 export function validateRedirectUrl(raw: unknown, param = 'redirectUrl'): string {
-  if (typeof raw === 'string') {
-    const hit = accepted.get(raw);
-    if (hit !== undefined) return hit;
-  }
-  const url = parseRedirectUrl(raw, param);
-  if (accepted.size >= ACCEPTED_MAX) accepted.clear();
-  accepted.set(raw as string, url);
-  return url;
-}
-
-function parseRedirectUrl(raw: unknown, param: string): string {
   if (typeof raw !== 'string' || raw.length > 2000)
     throw new KycError('invalid_request', `${param} must be an absolute URL of at most 2000 characters.`, { param });
   let u: URL;
@@ -56,11 +46,11 @@ export function makeChallengeScript(pick: (n: number) => number = randomInt): Ch
   return pool.slice(0, 3).map((kind) => ({ kind, windowSeconds: 8 }));
 }
 
-const batchers = new WeakMap<AppDeps, ReturnType<typeof createInitiateBatcher>>();
-
 /**
- * POST /v1/users/{userId}/kycliveness. A new verification supersedes the user's unfinished one
- * (its URL then answers 410). Concurrent requests are group-committed (initiate-batcher.ts).
+ * POST /v1/users/{userId}/kycliveness. One transaction: the user's row is locked (so two requests
+ * for one user run one after the other), its fields are checked, the new verification is inserted,
+ * and each of the user's live verifications goes through the domain's supersede transition (its
+ * URL then answers 410).
  */
 export async function initiateVerification(
   deps: AppDeps,
@@ -80,10 +70,38 @@ export async function initiateVerification(
     if (b.redirectUrl !== undefined && b.redirectUrl !== null && b.redirectUrl !== '')
       redirectUrl = validateRedirectUrl(b.redirectUrl);
   }
-  let submit = batchers.get(deps);
-  if (!submit) {
-    submit = createInitiateBatcher(deps, makeChallengeScript);
-    batchers.set(deps, submit);
-  }
-  return submit({ clientId, userId, redirectUrl });
+  const token = randomToken(32);
+  const now = deps.clock.now();
+  const id = await deps.db.transaction(async (tx) => {
+    const user = await findUser(tx, clientId, userId, true);
+    if (!user) throw new KycError('not_found', 'User not found.', { param: 'userId' });
+    const missing = missingLivenessFields(user.fields);
+    if (missing.length) {
+      throw new KycError(
+        'precondition_required',
+        `The user must have ${missing.join(', ')} set before a live verification.`,
+        {
+          param: missing[0],
+          details: { missingFields: missing },
+        },
+      );
+    }
+    const client = await findClient(tx, clientId);
+    if (!client) throw new KycError('not_found', 'User not found.', { param: 'userId' });
+    const created = initiate(
+      {
+        id: randomUUID(),
+        method: client.method,
+        redirectUrl: redirectUrl ?? client.defaultRedirectUrl ?? deps.config.defaultRedirectUrl,
+        challenges: makeChallengeScript(),
+        ttlSeconds: deps.config.verificationTtlSeconds,
+      },
+      now,
+    );
+    const live = await lockLive(tx, clientId, user.id);
+    await insertVerification(tx, { ...created, clientId, userId: user.id, tokenHash: sha256Hex(token) });
+    for (const v of live) await commitTransition(tx, v, { type: 'supersede', by: created.id }, now);
+    return created.id;
+  });
+  return { identificationId: id, identificationUrl: `${deps.config.publicBaseUrl}/identification/${token}` };
 }

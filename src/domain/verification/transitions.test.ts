@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KycError } from '../errors.ts';
-import { effectiveState, transition, type VerificationEvent } from './transitions.ts';
+import { effectiveState, initiate, transition, type VerificationEvent } from './transitions.ts';
 import { VERIFICATION_STATES, type VerificationState } from './states.ts';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -25,6 +25,11 @@ const TABLE: [VerificationState, VerificationEvent, VerificationState | `error:$
   ['processing', { type: 'supersede', by: 'v2' }, 'superseded', []],
   ['processed', DONE, 'unchanged', []],
   ['processed', { type: 'supersede', by: 'v2' }, 'unchanged', []],
+  ['aborted', { type: 'supersede', by: 'v2' }, 'unchanged', []],
+  ['expired', { type: 'supersede', by: 'v2' }, 'unchanged', []],
+  ['superseded', { type: 'supersede', by: 'v2' }, 'unchanged', []],
+  ['initiated', { type: 'expire' }, 'unchanged', []],
+  ['processing', { type: 'expire' }, 'unchanged', []],
   ['processed', { type: 'open' }, 'error:conflict', []],
   ['aborted', { type: 'complete' }, 'error:conflict', []],
   ['superseded', { type: 'open' }, 'error:gone', []],
@@ -60,6 +65,23 @@ test('an initiated verification past its lifetime is expired, refuses capture an
   );
   assert.equal(transition(v('initiated', past), { type: 'expire' }, now).patch.state, 'expired');
   assert.deepEqual(transition(v('initiated', future), { type: 'expire' }, now).patch, {});
+});
+
+test('a newer verification writes down the expiry of an unused link past its lifetime, instead of superseding it', () => {
+  assert.deepEqual(transition(v('initiated', past), { type: 'supersede', by: 'v2' }, now).patch, { state: 'expired' });
+  assert.deepEqual(transition(v('processing', past), { type: 'supersede', by: 'v2' }, now).patch, {
+    state: 'superseded',
+    supersededBy: 'v2',
+  });
+});
+
+test('initiate opens a verification for its lifetime, with a challenge script for the certified method only', () => {
+  const base = { id: 'v9', redirectUrl: 'https://x.example/', challenges: [{ kind: 'blink' }], ttlSeconds: 60 };
+  const l = initiate({ ...base, method: 'liveness' }, now);
+  assert.equal(l.state, 'initiated');
+  assert.deepEqual(l.challenges, []);
+  assert.equal(l.expiresAt.getTime(), now.getTime() + 60_000);
+  assert.deepEqual(initiate({ ...base, method: 'certified' }, now).challenges, [{ kind: 'blink' }]);
 });
 
 test('analysis results are validated and deduplicated', () => {

@@ -46,6 +46,36 @@ export interface TransitionResult {
   effects: VerificationEffect[];
 }
 
+export interface NewVerification {
+  id: string;
+  state: 'initiated';
+  method: 'liveness' | 'certified';
+  redirectUrl: string;
+  challenges: readonly unknown[];
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/**
+ * POST kycliveness: a new verification, open for `ttlSeconds`. The user's live verifications are
+ * then superseded by it, each through transition(…, { type: 'supersede' }).
+ */
+export function initiate(
+  input: Pick<NewVerification, 'id' | 'method' | 'redirectUrl' | 'challenges'> & { ttlSeconds: number },
+  now: Date,
+): NewVerification {
+  return {
+    id: input.id,
+    state: 'initiated',
+    method: input.method,
+    redirectUrl: input.redirectUrl,
+    // Only the certified method carries a challenge script.
+    challenges: input.method === 'certified' ? input.challenges : [],
+    expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
+    createdAt: now,
+  };
+}
+
 /** The state as of `now`: an initiated verification past its lifetime is expired even before the sweeper writes it. */
 export function effectiveState(v: Pick<VerificationSnapshot, 'state' | 'expiresAt'>, now: Date): VerificationState {
   return v.state === 'initiated' && now.getTime() >= v.expiresAt.getTime() ? 'expired' : v.state;
@@ -123,6 +153,9 @@ export function transition(v: VerificationSnapshot, event: VerificationEvent, no
       };
     }
     case 'supersede': {
+      // An unused link past its lifetime is written down as expired, not as replaced: that is what
+      // it was when the newer verification arrived.
+      if (state === 'expired' && v.state === 'initiated') return { patch: { state: 'expired' }, effects: [] };
       if (!SUPERSEDABLE_STATES.has(state)) return { patch: {}, effects: [] };
       return { patch: { state: 'superseded', supersededBy: event.by }, effects: [] };
     }

@@ -21,6 +21,11 @@ export function listMigrations(dir = MIGRATIONS_DIR): { id: number; name: string
     }));
 }
 
+/** Readiness: the database answers. */
+export async function ping(db: Db): Promise<void> {
+  await db.query('select 1');
+}
+
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<number[]> {
   await db.query(`create table if not exists kyclive_migrations (
     id integer primary key, name text not null, applied_at timestamptz not null default now())`);

@@ -1,9 +1,9 @@
 /**
  * Embedded PostgreSQL (PGlite) in its own thread. PGlite runs WASM on the thread that calls it:
- * in-process (pglite.ts) it took about half of the HTTP server's event loop under load. Here the
- * database work runs beside the event loop on the second core, behind the same Db port; every call
- * is one message each way (structured clone: Dates and byte arrays cross as they are).
- * Transactions keep PGlite's semantics: plain queries wait while one is open.
+ * in process (pglite.ts) every query would run on the HTTP server's event loop. Here the database
+ * work runs beside the event loop, on the second core, behind the same Db port; every call is one
+ * message each way (structured clone: Dates and byte arrays cross as they are). Transactions keep
+ * PGlite's semantics: plain queries wait while one is open.
  */
 import { Worker } from 'node:worker_threads';
 import type { Db, Queryable, QueryResult } from '../../app/ports.ts';
@@ -35,7 +35,7 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
   });
   worker.on('error', (e) => failAll(e));
   worker.on('exit', (code) => failAll(new Error(`the embedded database thread exited (${code})`)));
-  const call = (msg: Record<string, unknown>, transfer?: ArrayBuffer[]) =>
+  const call = (msg: Record<string, unknown>) =>
     new Promise<Reply>((resolve, reject) => {
       if (dead) {
         reject(dead);
@@ -43,12 +43,8 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
       }
       const id = ++seq;
       pending.set(id, { resolve, reject });
-      // msg is the caller's own literal: setting id beats `{ ...msg, id }`, which V8 allocates in the
-      // old generation (initiate-batcher.ts, submit)
-      msg.id = id;
-      worker.postMessage(msg, transfer);
+      worker.postMessage({ ...msg, id });
     });
-  const utf8 = new TextEncoder();
   try {
     await call({ op: 'open', dataDir });
   } catch (e) {
@@ -65,39 +61,10 @@ export async function openPgliteThread(dataDir?: string): Promise<Db> {
   });
   let txSeq = 0;
   const plain = on();
-  // The thread keeps each named statement's SQL: it is sent again only when it changes. POST
-  // kycliveness's is 3.5 kB, which was copied on both sides of every flush.
-  const sentSql = new Map<string, string>();
-  const unlessSent = (name: string, sql: string): string | undefined => {
-    if (sentSql.get(name) === sql) return undefined;
-    sentSql.set(name, sql);
-    return sql;
-  };
   return {
     kind: 'pglite',
     query: plain.query,
     exec: plain.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
-      return pgliteResult<T>(await call({ op: 'prepared', name, sql: unlessSent(name, sql), params }));
-    },
-    async preparedBatch<T extends { id: string }>(
-      name: string,
-      sql: string,
-      batch: string,
-      ids: readonly string[],
-      params: unknown[],
-    ): Promise<QueryResult<T>> {
-      // the thread joins batches by their text: a JSON array, nothing around it
-      if (!batch.startsWith('[') || !batch.endsWith(']'))
-        throw new Error('preparedBatch: the batch must be a JSON array');
-      // As bytes in a buffer of their own, which the message hands over instead of copying.
-      const bytes = utf8.encode(batch);
-      return pgliteResult<T>(
-        await call({ op: 'batch', name, sql: unlessSent(name, sql), batch: bytes, ids, params }, [
-          bytes.buffer as ArrayBuffer,
-        ]),
-      );
-    },
     async transaction(fn) {
       const tx = ++txSeq;
       await call({ op: 'begin', tx });

@@ -18,16 +18,8 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable {
 
 export async function openPostgres(
   url: string,
-  opts: { max?: number; replanAfterMs?: number; now?: () => number; onIdleError?: (err: Error) => void } = {},
+  opts: { max?: number; onIdleError?: (err: Error) => void } = {},
 ): Promise<Db & { pool: pg.Pool }> {
-  // Named statements (prepared()) keep PostgreSQL's plan cache, but a connection drops its cached
-  // plans (DISCARD PLANS) before it runs one when they are `replanAfterMs` old (2 s). PostgreSQL's
-  // default keeps a statement's generic plan until autovacuum next analyzes a table it reads, up
-  // to a minute later: on a new database, POST kycliveness's plan was made on empty tables and
-  // scanned verifications once per request (measured: 2 700 re-initiations/s, p99 110 ms). Custom
-  // plans at every execution fixed that but cost 18-33 % of first-verification throughput in
-  // planning. The embedded database parses its statements again on the same period
-  // (pglite-prepared.mjs).
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
   // An idle connection that the server closes (a restart, a failover, pg_terminate_backend, a
   // forced DROP DATABASE) is reported as the pool's 'error' event, and an event without a listener
@@ -40,9 +32,6 @@ export async function openPostgres(
   pool.on('connect', (client) => {
     client.query('set vacuum_cost_delay = 2').catch(() => undefined);
   });
-  const replanAfterMs = opts.replanAfterMs ?? 2000;
-  const now = opts.now ?? (() => performance.now());
-  const plansMadeAt = new WeakMap<pg.PoolClient, number>();
   // Fail fast at boot rather than on the first request.
   const c = await pool.connect();
   c.release();
@@ -52,25 +41,6 @@ export async function openPostgres(
     pool,
     query: q.query,
     exec: q.exec,
-    async prepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
-      // node-postgres prepares a named statement on each pooled connection the first time it runs there.
-      const client = await pool.connect();
-      try {
-        const at = plansMadeAt.get(client);
-        if (at === undefined) plansMadeAt.set(client, now());
-        else if (now() - at >= replanAfterMs) {
-          await client.query('discard plans');
-          plansMadeAt.set(client, now());
-        }
-        const r = await client.query({ name, text: sql, values: params });
-        client.release();
-        return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
-      } catch (e) {
-        // As pool.query() does: a connection that saw an error is not reused.
-        client.release(e as Error);
-        throw e;
-      }
-    },
     async transaction(fn) {
       const client = await pool.connect();
       try {

@@ -96,3 +96,47 @@ export async function listDocumentsOfVerification(
   ]);
   return r.rows.map(toDoc);
 }
+
+/**
+ * Copies a verification's artifacts into the user's documents, in capture order; an artifact
+ * already imported is skipped (artifact_id is unique). Returns the ids of the documents created.
+ */
+export async function importArtifacts(
+  q: Queryable,
+  clientId: string,
+  userId: number,
+  verificationId: string,
+  now: Date,
+): Promise<number[]> {
+  const r = await q.query<{ id: number }>(
+    `insert into documents (client_id, user_id, verification_id, artifact_id, document_type_id, name, file_extension, blob_key, content_type, bytes, sha256, created_at)
+     select $1, $2, a.verification_id, a.id, a.document_type_id, a.name,
+            case a.content_type when 'application/pdf' then 'pdf' when 'image/png' then 'png' else 'jpg' end,
+            a.blob_key, a.content_type, a.bytes, a.sha256, $4
+       from verification_artifacts a where a.verification_id = $3
+       order by case a.kind when 'document_front' then 1 when 'document_back' then 2 when 'face' then 3 else 4 end
+     on conflict (artifact_id) do nothing returning id`,
+    [clientId, userId, verificationId, now],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+export interface Artifact {
+  id: string;
+  verificationId: string;
+  kind: string;
+  documentTypeId: number;
+  name: string;
+  blobKey: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+export async function insertArtifact(q: Queryable, a: Artifact): Promise<void> {
+  await q.query(
+    `insert into verification_artifacts (id, verification_id, kind, document_type_id, name, blob_key, content_type, bytes, sha256)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [a.id, a.verificationId, a.kind, a.documentTypeId, a.name, a.blobKey, a.contentType, a.bytes, a.sha256],
+  );
+}

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../app/ports.ts';
-import { missingLivenessFields, type StoredUser } from '../../../domain/user.ts';
+import type { StoredUser } from '../../../domain/user.ts';
 
 interface Row {
   id: number;
@@ -46,9 +46,6 @@ export async function findUser(
   return r.rows[0] ? toUser(r.rows[0]) : null;
 }
 
-// Every write of users.fields also writes users.liveness_missing (migration 0004), here and only
-// here, so that no write path can leave it describing other fields.
-
 export async function insertUser(
   q: Queryable,
   clientId: string,
@@ -57,9 +54,9 @@ export async function insertUser(
   now: Date,
 ): Promise<StoredUser> {
   const r = await q.query<Row>(
-    `with u as (insert into users (client_id, fields, liveness_missing, parent_user_id, created_at) values ($1, $2, $3, $4, $5) returning *)
+    `with u as (insert into users (client_id, fields, parent_user_id, created_at) values ($1, $2, $3, $4) returning *)
      select ${COLS} from u join clients c on c.id = u.client_id`,
-    [clientId, JSON.stringify(fields), missingLivenessFields(fields), parentUserId, now],
+    [clientId, JSON.stringify(fields), parentUserId, now],
   );
   return toUser(r.rows[0]);
 }
@@ -71,38 +68,12 @@ export async function updateUserFields(
   fields: Record<string, string>,
   now: Date,
 ): Promise<StoredUser | null> {
-  // The merge happens in SQL, so the merged fields are known only afterwards: the update clears
-  // liveness_missing, and a second statement sets it on condition that the fields are still the
-  // ones it was computed from. Two updates racing leave either the last one's value or NULL, never
-  // a stale list; NULL is recomputed by the next initiation.
   const r = await q.query<Row>(
-    `with u as (update users set fields = fields || $3::jsonb, liveness_missing = null, modified_at = $4 where id = $1 and client_id = $2 returning *)
+    `with u as (update users set fields = fields || $3::jsonb, modified_at = $4 where id = $1 and client_id = $2 returning *)
      select ${COLS} from u join clients c on c.id = u.client_id`,
     [userId, clientId, JSON.stringify(fields), now],
   );
-  if (!r.rows[0]) return null;
-  const user = toUser(r.rows[0]);
-  await storeLivenessMissing(q, [{ id: user.id, fields: user.fields }]);
-  return user;
-}
-
-/**
- * Compare-and-set of liveness_missing for users whose fields are still exactly these. Returns what
- * it computed, in the users' order.
- */
-export async function storeLivenessMissing(
-  q: Queryable,
-  users: { id: number; fields: Record<string, string> }[],
-): Promise<string[][]> {
-  const missing = users.map((u) => missingLivenessFields(u.fields));
-  if (users.length === 0) return missing;
-  await q.query(
-    `update users u set liveness_missing = array(select e from jsonb_array_elements_text(x.missing) with ordinality as m(e, n) order by n)
-       from unnest($1::bigint[], $2::jsonb[], $3::jsonb[]) as x(id, fields, missing)
-      where u.id = x.id and u.fields = x.fields`,
-    [users.map((u) => u.id), users.map((u) => JSON.stringify(u.fields)), missing.map((m) => JSON.stringify(m))],
-  );
-  return missing;
+  return r.rows[0] ? toUser(r.rows[0]) : null;
 }
 
 export async function setKycReview(

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../../app/ports.ts';
 import type { VerificationState } from '../../../domain/verification/states.ts';
-import type { VerificationPatch } from '../../../domain/verification/transitions.ts';
+import { SUPERSEDABLE_STATES } from '../../../domain/verification/states.ts';
+import type { NewVerification, VerificationPatch } from '../../../domain/verification/transitions.ts';
 import type { Challenge, CaptureMetadata, VerificationMethod } from '../../../app/ports.ts';
 
 export interface Verification {
@@ -64,10 +65,7 @@ function toVerification(r: Record<string, any>): Verification {
   };
 }
 
-/**
- * The user's latest verification, by seq (insertion order, migration 0006): created_at ties within
- * a chain written by one flush (initiate-batcher.ts) and between flushes in the same millisecond.
- */
+/** The user's latest verification, by seq (insertion order: created_at can tie within a millisecond). */
 export async function findLatestForUser(q: Queryable, clientId: string, userId: number): Promise<Verification | null> {
   const r = await q.query(`${SELECT} where user_id = $2 and client_id = $1 order by seq desc limit 1`, [
     clientId,
@@ -147,4 +145,51 @@ export async function applyPatch(
   if (sets.length === 0) return;
   push('updated_at', now);
   await q.query(`update verifications set ${sets.join(', ')} where id = $1`, vals);
+}
+
+export async function insertVerification(
+  q: Queryable,
+  v: NewVerification & { clientId: string; userId: number; tokenHash: string },
+): Promise<void> {
+  await q.query(
+    `insert into verifications (id, client_id, user_id, method, state, capture_token_hash, redirect_url, challenges, expires_at, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+    [
+      v.id,
+      v.clientId,
+      v.userId,
+      v.method,
+      v.state,
+      v.tokenHash,
+      v.redirectUrl,
+      JSON.stringify(v.challenges),
+      v.expiresAt,
+      v.createdAt,
+    ],
+  );
+}
+
+/**
+ * The user's verifications that a newer one may supersede (the domain's SUPERSEDABLE_STATES, as
+ * stored: an initiated one past its lifetime is among them, and the supersede transition writes
+ * down its expiry instead), locked until the caller's transaction ends.
+ */
+export async function lockLive(q: Queryable, clientId: string, userId: number): Promise<Verification[]> {
+  const r = await q.query(
+    `${SELECT} where client_id = $1 and user_id = $2 and state = any($3::text[]) order by seq for update`,
+    [clientId, userId, [...SUPERSEDABLE_STATES]],
+  );
+  return r.rows.map(toVerification);
+}
+
+/**
+ * Initiated verifications past their lifetime at `now`: what the expire transition changes, locked
+ * (rows another process holds are skipped; the next sweep takes them).
+ */
+export async function lockExpiryDue(q: Queryable, now: Date, limit: number): Promise<Verification[]> {
+  const r = await q.query(
+    `${SELECT} where state = 'initiated' and expires_at <= $1 order by expires_at limit $2 for update skip locked`,
+    [now, limit],
+  );
+  return r.rows.map(toVerification);
 }
