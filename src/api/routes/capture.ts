@@ -1,6 +1,3 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { join, normalize } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findByCaptureToken } from '../../app/capture/capture-session.ts';
 import { abortCapture, completeCapture } from '../../app/capture/finish-capture.ts';
@@ -18,72 +15,11 @@ import { ACCEPTED_MEDIA_TYPES, uploadCaptureMedia } from '../../app/capture/uplo
 import type { AppDeps } from '../../app/deps.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
 import { isKycError, KycError } from '../../domain/errors.ts';
-import { webAssets, type Asset } from '../../web/build.ts';
+import { type AssetResponse, bundleAsset, humanAsset } from '../../web/assets.ts';
+import { webAssets } from '../../web/build.ts';
+import { appShell, PAGE_HEADERS, STATIC_PAGES } from '../../web/pages.ts';
 import { invalidJson } from '../error-handler.ts';
 import { errorResponses } from '../schemas.ts';
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// The capture pages load nothing from third parties; the logo may be the integrator's https URL.
-const CSP =
-  "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob:; connect-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
-function page(title: string, body: string, titleFr?: string, bodyFr?: string): string {
-  // Static pages speak both languages: they render before (or without) the app's language switch.
-  const fr = titleFr ? `<hr><section lang="fr"><h2>${esc(titleFr)}</h2>${bodyFr ?? ''}</section>` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><link rel="stylesheet" href="/identification/assets/style.css"></head>
-<body><main class="static"><h1>${esc(title)}</h1>${body}${fr}</main></body></html>`;
-}
-
-const GONE_SUPERSEDED = page(
-  'This link was replaced',
-  '<p>A newer identity verification was started for you. Please use the most recent link you received.</p>',
-  'Ce lien a été remplacé',
-  '<p>Une vérification d’identité plus récente a été lancée pour vous. Utilisez le dernier lien reçu.</p>',
-);
-const GONE_EXPIRED = page(
-  'This link has expired',
-  '<p>Please ask for a new identity verification link.</p>',
-  'Ce lien a expiré',
-  '<p>Demandez un nouveau lien de vérification d’identité.</p>',
-);
-const NOT_FOUND = page(
-  'Link not recognised',
-  '<p>Check that you opened the full link you received.</p>',
-  'Lien non reconnu',
-  '<p>Vérifiez que vous avez ouvert le lien complet reçu.</p>',
-);
-const SUBMITTED = page(
-  'Verification already submitted',
-  '<p>This identity verification has been completed. You can close this page.</p>',
-  'Vérification déjà envoyée',
-  '<p>Cette vérification d’identité est terminée. Vous pouvez fermer cette page.</p>',
-);
-const HANDOFF_GONE = page(
-  'This phone link no longer works',
-  '<p>Phone links work once and for a few minutes. On your computer, choose “Continue on my phone” again to get a new QR code.</p>',
-  'Ce lien pour téléphone ne fonctionne plus',
-  '<p>Un lien pour téléphone ne sert qu’une fois, pendant quelques minutes. Sur votre ordinateur, choisissez à nouveau « Continuer sur mon téléphone ».</p>',
-);
-
-function appShell(assets: { js: string; css: string }): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
-<meta name="robots" content="noindex"><title>Identity verification</title>
-<link rel="stylesheet" href="/identification/assets/style.css?v=${assets.css}"><script type="module" src="/identification/assets/app.js?v=${assets.js}"></script></head>
-<body><main id="app" tabindex="-1"><p class="loading">Loading… / Chargement…</p></main>
-<noscript><p>JavaScript is required for the identity verification. / JavaScript est nécessaire pour la vérification d’identité.</p></noscript></body></html>`;
-}
-
-function htmlHeaders(reply: FastifyReply) {
-  return reply
-    .header('Content-Type', 'text/html; charset=utf-8')
-    .header('Cache-Control', 'no-store')
-    .header('Referrer-Policy', 'no-referrer')
-    .header('Content-Security-Policy', CSP)
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Permissions-Policy', 'camera=(self), microphone=()');
-}
 
 /** Refuses before reading a byte when Content-Length already says too much. */
 function refuseDeclaredOver(req: FastifyRequest, max: number, what = 'The body') {
@@ -92,25 +28,15 @@ function refuseDeclaredOver(req: FastifyRequest, max: number, what = 'The body')
     throw new KycError('payload_too_large', `${what} may be at most ${max} bytes.`);
 }
 
-function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset) {
-  const versioned = typeof (req.query as Record<string, unknown>)?.v === 'string';
-  reply
-    .header('Content-Type', a.type)
-    .header('ETag', `"${a.hash}"`)
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Vary', 'Accept-Encoding')
-    .header('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache');
-  if (req.headers['if-none-match'] === `"${a.hash}"`) return reply.status(304).send();
-  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
-    return reply.header('Content-Encoding', 'gzip').send(a.gzip);
-  return reply.send(a.body);
+function sendAsset(reply: FastifyReply, r: AssetResponse) {
+  return reply.status(r.status).headers(r.headers).send(r.body);
 }
 
-// The face models of the in-browser feedback, served by kyclive itself: no CDN.
-const HUMAN_DIR = new URL('../../../node_modules/@vladmandic/human/', import.meta.url).pathname;
-const HUMAN_FILES: Record<string, string> = { 'human.esm.js': 'dist/human.esm.js' };
-const MODEL_TYPES: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream' };
-const HUMAN_GZIP = new Map<string, Buffer>();
+const assetRequest = (req: FastifyRequest) => ({
+  versioned: typeof (req.query as Record<string, unknown>)?.v === 'string',
+  ifNoneMatch: req.headers['if-none-match'],
+  acceptEncoding: req.headers['accept-encoding'],
+});
 
 /**
  * The capture session API used by the hosted capture app, and the app itself. The opaque token
@@ -353,33 +279,17 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
   );
 
   app.get('/identification/assets/app.js', { schema: { hide: true } as object }, async (req, reply) =>
-    sendAsset(req, reply, (await webAssets())['app.js']),
+    sendAsset(reply, await bundleAsset('app.js', assetRequest(req))),
   );
   app.get('/identification/assets/style.css', { schema: { hide: true } as object }, async (req, reply) =>
-    sendAsset(req, reply, (await webAssets())['style.css']),
+    sendAsset(reply, await bundleAsset('style.css', assetRequest(req))),
   );
 
+  // The face library and models of the in-browser feedback, served by kyclive itself: no CDN.
   app.get('/identification/assets/human/*', { schema: { hide: true } as object }, async (req, reply) => {
-    const rest = (req.params as { '*': string })['*'];
-    let rel: string | undefined = HUMAN_FILES[rest];
-    if (!rel && /^models\/[a-z0-9-]+\.(json|bin)$/.test(rest)) rel = rest;
-    const file = rel ? normalize(join(HUMAN_DIR, rel)) : '';
-    if (!rel || !file.startsWith(HUMAN_DIR) || !existsSync(file)) throw new KycError('not_found', 'Unknown asset.');
-    const type = rel.endsWith('.js') ? 'text/javascript; charset=utf-8' : MODEL_TYPES[rel.slice(rel.lastIndexOf('.'))];
-    reply
-      .header('Content-Type', type)
-      .header('Cache-Control', 'public, max-age=86400')
-      .header('Vary', 'Accept-Encoding');
-    // The library is 2 MB of text (470 kB gzipped): worth compressing once for phones. Weights do not compress.
-    if (!rel.endsWith('.bin') && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      let gz = HUMAN_GZIP.get(rel);
-      if (!gz) {
-        gz = gzipSync(readFileSync(file), { level: 9 });
-        HUMAN_GZIP.set(rel, gz);
-      }
-      return reply.header('Content-Encoding', 'gzip').send(gz);
-    }
-    return reply.send(createReadStream(file));
+    const r = humanAsset((req.params as { '*': string })['*'], req.headers['accept-encoding']);
+    if (!r) throw new KycError('not_found', 'Unknown asset.');
+    return sendAsset(reply, r);
   });
 
   // One-time phone link from the desktop's QR code: mints the phone's own token and moves on.
@@ -392,40 +302,32 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
         .redirect(`/identification/${phoneToken}`, 303);
     } catch (e) {
       if (!isKycError(e)) throw e;
-      htmlHeaders(reply);
-      if (e.code === 'not_found') return reply.status(404).send(NOT_FOUND);
+      reply.headers(PAGE_HEADERS);
+      if (e.code === 'not_found') return reply.status(404).send(STATIC_PAGES.notFound);
       const state = e.details?.state;
-      if (state === 'superseded') return reply.status(410).send(GONE_SUPERSEDED);
-      if (state === 'expired') return reply.status(410).send(GONE_EXPIRED);
-      if (e.code === 'gone') return reply.status(410).send(HANDOFF_GONE);
-      return reply.status(409).send(SUBMITTED);
+      if (state === 'superseded') return reply.status(410).send(STATIC_PAGES.superseded);
+      if (state === 'expired') return reply.status(410).send(STATIC_PAGES.expired);
+      if (e.code === 'gone') return reply.status(410).send(STATIC_PAGES.handoffGone);
+      return reply.status(409).send(STATIC_PAGES.submitted);
     }
   });
 
   app.get('/identification/done', { schema: { hide: true } as object }, async (_req, reply) =>
-    htmlHeaders(reply).send(
-      page(
-        'Thank you',
-        '<p>Your identity verification has been submitted. You can close this page.</p>',
-        'Merci',
-        '<p>Votre vérification d’identité a été envoyée. Vous pouvez fermer cette page.</p>',
-      ),
-    ),
+    reply.headers(PAGE_HEADERS).send(STATIC_PAGES.done),
   );
 
   // The identification-url: the capture app, or a clear page when the link no longer works.
   app.get('/identification/:token', { schema: { hide: true } as object }, async (req, reply) => {
-    htmlHeaders(reply);
+    reply.headers(PAGE_HEADERS);
     try {
       const v = await findByCaptureToken(deps.db, (req.params as { token: string }).token);
       const state = effectiveState(v, deps.clock.now());
-      if (state === 'superseded') return reply.status(410).send(GONE_SUPERSEDED);
-      if (state === 'expired') return reply.status(410).send(GONE_EXPIRED);
-      if (state !== 'initiated') return reply.send(SUBMITTED);
-      const a = await webAssets();
-      return reply.send(appShell({ js: a['app.js'].hash, css: a['style.css'].hash }));
+      if (state === 'superseded') return reply.status(410).send(STATIC_PAGES.superseded);
+      if (state === 'expired') return reply.status(410).send(STATIC_PAGES.expired);
+      if (state !== 'initiated') return reply.send(STATIC_PAGES.submitted);
+      return reply.send(appShell(await webAssets()));
     } catch (e) {
-      if (isKycError(e) && e.code === 'not_found') return reply.status(404).send(NOT_FOUND);
+      if (isKycError(e) && e.code === 'not_found') return reply.status(404).send(STATIC_PAGES.notFound);
       throw e;
     }
   });

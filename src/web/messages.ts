@@ -1,0 +1,210 @@
+/**
+ * Every text the end user reads, in English and French: the capture app's screens (`APP`) and the
+ * pages the server renders for the identification-url (`PAGES`, see `pages.ts`). One catalogue, so
+ * a wording or a translation changes in one place. Two tables only because the browser bundle
+ * needs the first alone: esbuild leaves the unused one out. `{name}` placeholders are filled where
+ * a text is used (`fill`). Pure data: both the browser app and the server import it.
+ */
+export type Lang = 'en' | 'fr';
+
+/** The capture app's screens (`i18n.ts`). */
+const appEn = {
+  title: 'Verify your identity',
+  intro: '{name} asks you to verify your identity with a short video. It takes about 3 minutes.',
+  whatFilmed: 'What will be filmed',
+  filmDoc: 'Your identity document: the front, then the back',
+  filmFace: 'Your face, while you turn your head',
+  filmFaceCertified: 'Your face, while you follow a few short instructions',
+  consent: 'I agree that my identity document and my face are filmed to verify my identity for {name}.',
+  consentMissing: 'Please tick the box to agree before you start.',
+  start: 'Start',
+  noDocument: 'I don’t have my document with me',
+  later: 'Verify later',
+  refuse: 'I refuse to verify my identity',
+  onPhone: 'Continue on my phone',
+  lang: 'Français',
+  checks: 'Checking your device',
+  checkBrowser: 'Browser',
+  checkCamera: 'Camera',
+  checkConnection: 'Connection',
+  checking: 'checking…',
+  ok: 'OK',
+  docChoice: 'Your identity document',
+  docType: 'Document type',
+  id_card: 'Identity card',
+  passport: 'Passport',
+  residence_permit: 'Residence permit',
+  country: 'Issuing country',
+  continue: 'Continue',
+  docFront: 'Front of your document',
+  docBack: 'Back of your document',
+  docPage: 'Photo page of your passport',
+  docHint: 'Place the document inside the frame, in good light, without reflections.',
+  frameDoc: 'Keep the whole document inside the frame',
+  tiltDoc: 'Now tilt it slowly, to show it is real',
+  face: 'Your face',
+  faceHint: 'Remove glasses and hat. Keep your face inside the oval.',
+  record: 'Start recording',
+  recording: 'Recording…',
+  done: 'Done',
+  lookStraight: 'Look straight at the camera',
+  turn_left: 'Turn your head to the left',
+  turn_right: 'Turn your head to the right',
+  blink: 'Blink your eyes',
+  smile: 'Smile',
+  look_up: 'Look up',
+  look_down: 'Look down',
+  secondsLeft: '{n} s left',
+  challengeIntro: 'Follow each instruction, then press “Done”.',
+  uploading: 'Sending your videos',
+  uploadRetry: 'Connection lost, retrying…',
+  sent: 'All set',
+  finishing: 'Finishing…',
+  phoneTitle: 'Continue on your phone',
+  phoneHint: 'Scan this QR code with your phone’s camera. The code works once and for 10 minutes.',
+  phoneLink: 'Or open this link on your phone:',
+  phoneWaiting: 'Waiting for your phone…',
+  phoneConnected: 'Your phone is connected. Follow the steps on your phone; this page will move on by itself.',
+  phoneProgress: 'Videos received: {n}',
+  phoneExpired: 'The code has expired.',
+  newCode: 'Show a new code',
+  useComputer: 'Use this computer instead',
+  phoneDone: 'Done! You can go back to your computer.',
+  phoneStopped: 'The verification was stopped. You can go back to your computer.',
+  leaving: 'Redirecting…',
+  noFace: 'We can’t see your face',
+  closer: 'Come a little closer',
+  centre: 'Centre your face in the oval',
+  good: 'Good',
+  errorTitle: 'Something went wrong',
+  notOpen: 'This verification is no longer open.',
+  cameraFallback: 'Camera preview',
+};
+
+const appFr: Partial<typeof appEn> = {
+  title: 'Vérifiez votre identité',
+  intro: '{name} vous demande de vérifier votre identité par une courte vidéo. Cela prend environ 3 minutes.',
+  whatFilmed: 'Ce qui sera filmé',
+  filmDoc: 'Votre pièce d’identité : le recto, puis le verso',
+  filmFace: 'Votre visage, pendant que vous tournez la tête',
+  filmFaceCertified: 'Votre visage, pendant que vous suivez quelques consignes courtes',
+  consent: 'J’accepte que ma pièce d’identité et mon visage soient filmés pour vérifier mon identité pour {name}.',
+  consentMissing: 'Cochez la case pour donner votre accord avant de commencer.',
+  start: 'Commencer',
+  noDocument: 'Je n’ai pas ma pièce d’identité',
+  later: 'Vérifier plus tard',
+  refuse: 'Je refuse de vérifier mon identité',
+  onPhone: 'Continuer sur mon téléphone',
+  lang: 'English',
+  checks: 'Vérification de votre appareil',
+  checkBrowser: 'Navigateur',
+  checkCamera: 'Caméra',
+  checkConnection: 'Connexion',
+  checking: 'vérification…',
+  ok: 'OK',
+  docChoice: 'Votre pièce d’identité',
+  docType: 'Type de document',
+  id_card: 'Carte d’identité',
+  passport: 'Passeport',
+  residence_permit: 'Titre de séjour',
+  country: 'Pays de délivrance',
+  continue: 'Continuer',
+  docFront: 'Recto de votre document',
+  docBack: 'Verso de votre document',
+  docPage: 'Page photo de votre passeport',
+  docHint: 'Placez le document dans le cadre, bien éclairé, sans reflets.',
+  frameDoc: 'Gardez tout le document dans le cadre',
+  tiltDoc: 'Inclinez-le lentement, pour montrer qu’il est réel',
+  face: 'Votre visage',
+  faceHint: 'Retirez lunettes et chapeau. Gardez votre visage dans l’ovale.',
+  record: 'Démarrer l’enregistrement',
+  recording: 'Enregistrement…',
+  done: 'C’est fait',
+  lookStraight: 'Regardez la caméra',
+  turn_left: 'Tournez la tête à gauche',
+  turn_right: 'Tournez la tête à droite',
+  blink: 'Clignez des yeux',
+  smile: 'Souriez',
+  look_up: 'Levez les yeux',
+  look_down: 'Baissez les yeux',
+  secondsLeft: 'encore {n} s',
+  challengeIntro: 'Suivez chaque consigne, puis appuyez sur « C’est fait ».',
+  uploading: 'Envoi de vos vidéos',
+  uploadRetry: 'Connexion perdue, nouvel essai…',
+  sent: 'C’est terminé',
+  finishing: 'Finalisation…',
+  phoneTitle: 'Continuer sur votre téléphone',
+  phoneHint: 'Scannez ce QR code avec l’appareil photo de votre téléphone. Il ne sert qu’une fois, pendant 10 minutes.',
+  phoneLink: 'Ou ouvrez ce lien sur votre téléphone :',
+  phoneWaiting: 'En attente de votre téléphone…',
+  phoneConnected:
+    'Votre téléphone est connecté. Suivez les étapes sur votre téléphone ; cette page avancera toute seule.',
+  phoneProgress: 'Vidéos reçues : {n}',
+  phoneExpired: 'Le code a expiré.',
+  newCode: 'Afficher un nouveau code',
+  useComputer: 'Utiliser plutôt cet ordinateur',
+  phoneDone: 'C’est fait ! Vous pouvez revenir sur votre ordinateur.',
+  phoneStopped: 'La vérification a été arrêtée. Vous pouvez revenir sur votre ordinateur.',
+  leaving: 'Redirection…',
+  noFace: 'Nous ne voyons pas votre visage',
+  closer: 'Approchez-vous un peu',
+  centre: 'Centrez votre visage dans l’ovale',
+  good: 'Parfait',
+  errorTitle: 'Un problème est survenu',
+  notOpen: 'Cette vérification n’est plus ouverte.',
+  cameraFallback: 'Aperçu de la caméra',
+};
+
+/**
+ * The server's pages. They speak both languages at once, since they render before (or without) the
+ * app's language switch. A page's title and body are plain text; `pages.ts` escapes them.
+ */
+const pagesEn = {
+  /** The app shell's <title>, before the app names its first screen. English only, like every page's <title>. */
+  shellTitle: 'Identity verification',
+  loading: 'Loading…',
+  noScript: 'JavaScript is required for the identity verification.',
+  supersededTitle: 'This link was replaced',
+  supersededBody: 'A newer identity verification was started for you. Please use the most recent link you received.',
+  expiredTitle: 'This link has expired',
+  expiredBody: 'Please ask for a new identity verification link.',
+  notFoundTitle: 'Link not recognised',
+  notFoundBody: 'Check that you opened the full link you received.',
+  submittedTitle: 'Verification already submitted',
+  submittedBody: 'This identity verification has been completed. You can close this page.',
+  handoffGoneTitle: 'This phone link no longer works',
+  // {onPhone}: the welcome screen's button, in the words of the app (`APP`).
+  handoffGoneBody:
+    'Phone links work once and for a few minutes. On your computer, choose “{onPhone}” again to get a new QR code.',
+  doneTitle: 'Thank you',
+  doneBody: 'Your identity verification has been submitted. You can close this page.',
+};
+
+const pagesFr: Omit<typeof pagesEn, 'shellTitle'> = {
+  loading: 'Chargement…',
+  noScript: 'JavaScript est nécessaire pour la vérification d’identité.',
+  supersededTitle: 'Ce lien a été remplacé',
+  supersededBody: 'Une vérification d’identité plus récente a été lancée pour vous. Utilisez le dernier lien reçu.',
+  expiredTitle: 'Ce lien a expiré',
+  expiredBody: 'Demandez un nouveau lien de vérification d’identité.',
+  notFoundTitle: 'Lien non reconnu',
+  notFoundBody: 'Vérifiez que vous avez ouvert le lien complet reçu.',
+  submittedTitle: 'Vérification déjà envoyée',
+  submittedBody: 'Cette vérification d’identité est terminée. Vous pouvez fermer cette page.',
+  handoffGoneTitle: 'Ce lien pour téléphone ne fonctionne plus',
+  handoffGoneBody:
+    'Un lien pour téléphone ne sert qu’une fois, pendant quelques minutes. Sur votre ordinateur, choisissez à nouveau « {onPhone} ».',
+  doneTitle: 'Merci',
+  doneBody: 'Votre vérification d’identité a été envoyée. Vous pouvez fermer cette page.',
+};
+
+/** The app's screens. A missing French string falls back to English. */
+export const APP = { en: appEn, fr: appFr };
+export const PAGES = { en: pagesEn, fr: pagesFr };
+
+export type AppKey = keyof typeof appEn;
+
+/** Replaces each `{name}` with its value; a name without a value becomes empty. */
+export function fill(s: string, vars: Record<string, string | number> = {}): string {
+  return s.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
+}
