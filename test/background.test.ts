@@ -8,9 +8,11 @@ import type { Analyzer } from '../src/app/ports.ts';
 import { runAnalysis } from '../src/app/analysis/run-analysis.ts';
 import { createSandboxAnalyzer } from '../src/app/analysis/sandbox-analyzer.ts';
 import { emitEvent } from '../src/app/outbox.ts';
+import { findCaseOfVerification } from '../src/storage/db/repo/review-cases.ts';
 import { expireVerifications } from '../src/app/verifications/expire-verifications.ts';
 import { testDatabases } from './helpers/databases.ts';
 import { startTestServer, call, type TestServer } from './helpers/runtime.ts';
+import { approveVerificationCase } from './helpers/review.ts';
 import { startReceiver } from './helpers/webhook-receiver.ts';
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 7)]);
@@ -81,7 +83,7 @@ for (const backend of await testDatabases()) {
       return { c, token, userId: u.userId as string };
     }
 
-    test('a job whose worker died is taken over after its lease, and kycliveness.update is sent exactly once', async () => {
+    test('a job whose worker died is taken over after its lease; the case it opens is decided once, and sent once', async () => {
       const rec = await startReceiver();
       try {
         await s.runtime.jobs.stop();
@@ -102,12 +104,17 @@ for (const backend of await testDatabases()) {
         assert.equal(st['kyc-status'], 'processing', 'the lease is respected');
         s.clock.advance(301_000);
         await s.settle();
+        // The sandbox analyzer does not pretend to analyse real media: -1, so a human decides, and
+        // the verification stays processing meanwhile.
         const fresh = await call(s.baseUrl, 'GET', `/v1/users/${v.userId}/kycliveness`, { token: v.token });
-        assert.equal(fresh.json['kyc-status'], 'processed');
-        // The sandbox analyzer does not pretend to analyse real media: human review.
-        assert.equal(fresh.json.score, -1);
+        assert.equal(fresh.json['kyc-status'], 'processing');
+        const c = await findCaseOfVerification(s.runtime.deps.db, v.id);
+        assert.deepEqual([c?.state, c?.recommendation?.score], ['open', -1]);
         // The dead worker's run finishing late (or a duplicate run) changes nothing.
         assert.equal(await runAnalysis(s.runtime.deps, createSandboxAnalyzer(s.clock), v.id), 'skipped');
+        await s.settle();
+        assert.equal(rec.events('kycliveness.update').length, 0);
+        await approveVerificationCase(s.runtime.deps, v.id);
         await s.settle();
         assert.equal(rec.events('kycliveness.create').length, 1);
         assert.equal(rec.events('kycliveness.update').length, 1);
@@ -121,7 +128,7 @@ for (const backend of await testDatabases()) {
       }
     });
 
-    test('an analysis that fails every attempt still ends processed with 1901 and score -1', async () => {
+    test('an analysis that fails every attempt goes to a human with 1901 and score -1 recommended', async () => {
       const rec = await startReceiver();
       try {
         const v = await capturedVerification(rec.url);
@@ -135,13 +142,15 @@ for (const backend of await testDatabases()) {
         await s.settle();
         flaky.state.failuresLeft = 0;
         assert.equal(flaky.state.calls - calls, 5, 'max_attempts');
-        const updates = rec.events('kycliveness.update');
-        assert.equal(updates.length, 1);
-        assert.equal(updates[0].object_payload.score, -1);
+        assert.equal(rec.events('kycliveness.update').length, 0, 'a human decides first');
+        const c = await findCaseOfVerification(s.runtime.deps.db, v.id);
         assert.deepEqual(
-          updates[0].object_payload.reasons.map((r: any) => r['reason-code']),
-          [1901],
+          [c?.state, c?.queueReason, c?.recommendation?.score, c?.recommendation?.reasons],
+          ['open', 'undecided', -1, [1901]],
         );
+        await approveVerificationCase(s.runtime.deps, v.id);
+        await s.settle();
+        assert.equal(rec.events('kycliveness.update').length, 1);
       } finally {
         await rec.close();
       }

@@ -13,6 +13,7 @@ export const ERROR_MAP: Record<KycErrorCode, { status: number; type: string; cod
   unauthorized: { status: 401, type: 'unauthorized', code: 'invalid_token' },
   invalid_client: { status: 401, type: 'unauthorized', code: 'invalid_client' },
   forbidden_scope: { status: 403, type: 'forbidden', code: 'insufficient_scope' },
+  forbidden: { status: 403, type: 'forbidden', code: 'forbidden' },
   signature_invalid: { status: 403, type: 'forbidden', code: 'invalid_signature' },
   url_expired: { status: 403, type: 'forbidden', code: 'url_expired' },
   sandbox_disabled: { status: 403, type: 'forbidden', code: 'sandbox_disabled' },

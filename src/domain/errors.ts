@@ -9,6 +9,7 @@ export type KycErrorCode =
   | 'unauthorized' // no/invalid/expired credentials
   | 'invalid_client' // bad client_id/client_secret at the token endpoint
   | 'forbidden_scope' // authenticated but the token lacks the scope
+  | 'forbidden' // authenticated staff whose role or position does not allow the action
   | 'not_found' // unknown id, or another tenant's id (never distinguish the two)
   | 'precondition_required' // user lacks KYC fields needed for live verification (Treezor 428)
   | 'not_processed' // live verification not in processed state (Treezor 406)

@@ -6,11 +6,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Queryable } from '../../src/app/ports.ts';
 import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/storage/db/migrate.ts';
 import { openPglite } from '../../src/storage/db/pglite.ts';
 import { openPgliteThread } from '../../src/storage/db/pglite-thread.ts';

@@ -11,10 +11,13 @@ import {
 } from '../../domain/document.ts';
 import { listMedia, type MediaRecord } from '../../storage/db/repo/capture.ts';
 import { type Artifact, insertArtifact } from '../../storage/db/repo/documents.ts';
+import { resolveReviewSettings, reviewReason } from '../../domain/review/review-case.ts';
+import { findClient } from '../../storage/db/repo/clients.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import { findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AnalysisInput, AnalysisMedia, AnalysisResult, Analyzer } from '../ports.ts';
+import { verificationEvidenceHash } from '../review/evidence.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { simulatedResult, type SimulatedOutcome } from './sandbox-analyzer.ts';
 
@@ -44,7 +47,8 @@ export async function runAnalysis(
   signal?: AbortSignal,
 ): Promise<'done' | 'skipped'> {
   const v = await findById(deps.db, verificationId);
-  if (v?.state !== 'processing') return 'skipped';
+  // Recorded already (a result waits for a human, or is final): a second run changes nothing.
+  if (v?.state !== 'processing' || v.review) return 'skipped';
   const media = await listMedia(deps.db, v.id);
   const user = await findUser(deps.db, v.clientId, v.userId);
   const base: Omit<AnalysisInput, 'media'> = {
@@ -139,21 +143,38 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
   const out = await deps.db
     .transaction(async (tx) => {
       const locked = await findById(tx, v.id, true);
-      if (locked?.state !== 'processing') return null;
+      if (locked?.state !== 'processing' || locked.review) return null;
       for (const a of artifacts) await insertArtifact(tx, a);
+      const automated = { score: result.score, reasons: result.reasons, comment: result.comment };
       const analysis = {
         ...(locked.analysis ?? {}),
         extracted: result.extracted ?? null,
         evidence: result.evidence,
         reportSha256: result.report.sha256,
+        // kept beside the human decision when there is one
+        automated,
       };
-      return commitTransition(
-        tx,
-        locked,
-        { type: 'analysis_done', score: result.score, reasons: result.reasons, comment: result.comment },
-        deps.clock.now(),
-        { analysis },
+      const now = deps.clock.now();
+      const client = await findClient(tx, locked.clientId);
+      const settings = resolveReviewSettings(client?.reviewSettings);
+      const queueReason = reviewReason(
+        { method: locked.method, score: result.score, simulated: locked.simulated },
+        settings,
+        Math.random(),
       );
+      const user = await findUser(tx, locked.clientId, locked.userId);
+      return commitTransition(tx, locked, { type: 'analysis_done', ...automated, review: queueReason !== null }, now, {
+        analysis,
+        review: queueReason
+          ? {
+              queueReason,
+              fourEyes: locked.method === 'certified' ? settings.fourEyes.certified : settings.fourEyes.liveness,
+              recommendation: automated,
+              evidenceHash: verificationEvidenceHash(result.report.sha256, user?.fields ?? {}),
+              dueAt: new Date(now.getTime() + settings.slaHours.verification * 3600_000),
+            }
+          : undefined,
+      });
     })
     .catch(async (e) => {
       for (const a of artifacts) await deps.blobs.delete(a.blobKey).catch(() => {});
@@ -170,7 +191,7 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
 /** The job failed on every attempt: the integrator still gets its kycliveness.update (1901, human review). */
 export async function recordAnalysisFailure(deps: AppDeps, verificationId: string): Promise<void> {
   const v = await findById(deps.db, verificationId);
-  if (v?.state !== 'processing') return;
+  if (v?.state !== 'processing' || v.review) return;
   const media = await listMedia(deps.db, v.id);
   const r = await simulatedResult(
     { verificationId: v.id, method: v.method, challenges: v.challenges, metadata: {}, media: unstaged(media) },

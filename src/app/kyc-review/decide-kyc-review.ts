@@ -1,12 +1,13 @@
 import { KycError } from '../../domain/errors.ts';
-import { KYC_LEVEL, KYC_REVIEW, toTreezorUser } from '../../domain/user.ts';
-import { listChildren, setKycReview } from '../../storage/db/repo/users.ts';
+import { KYC_LEVEL } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
-import { emitEvent } from '../outbox.ts';
-import { parseUserId, requireUser } from '../users/get-user.ts';
+import { closeKycCaseByApi } from '../review/kyc-review-case.ts';
+import { applyKycDecision } from './apply-kyc-decision.ts';
+import { parseUserId } from '../users/get-user.ts';
 
 /**
- * The compliance decision on a pending review (admin API now, back office later): kycReview
+ * The compliance decision on a pending review through the admin API (the back office decides
+ * through its review cases): kycReview
  * VALIDATED or REFUSED, kycLevel set (REGULAR / REFUSED unless given), comment appended, and
  * user.kycreview emitted for the user and each child.
  */
@@ -32,33 +33,20 @@ export async function decideKycReview(
   const userId = parseUserId(rawUserId);
   const now = deps.clock.now();
   const out = await deps.db.transaction(async (tx) => {
-    const user = await requireUser(tx, clientId, userId, true);
-    if (user.kycReview !== KYC_REVIEW.PENDING) {
-      throw new KycError(
-        'conflict',
-        'There is no pending KYC review for this user: request one with PUT /v1/users/{userId}/Kycreview.',
-        { details: { kycReview: user.kycReview } },
-      );
-    }
-    const children = await listChildren(tx, clientId, user.id);
-    const ids = [user.id, ...children.map((c) => c.id)];
-    await setKycReview(tx, clientId, ids, b.decision === 'validated' ? KYC_REVIEW.VALIDATED : KYC_REVIEW.REFUSED, now, {
-      level,
-      appendComment: (b.comment as string | undefined) ?? '',
-    });
-    let queued = false;
-    let main: Record<string, unknown> = {};
-    for (const id of ids) {
-      const wire = toTreezorUser(await requireUser(tx, clientId, id));
-      if (id === user.id) main = wire;
-      const r = await emitEvent(
-        tx,
-        { clientId, name: 'user.kycreview', object: 'user', objectId: String(id), payload: { users: [wire] } },
-        now,
-      );
-      queued ||= r.deliveries > 0;
-    }
-    return { main, queued };
+    const r = await applyKycDecision(
+      tx,
+      clientId,
+      userId,
+      {
+        decision: b.decision as 'validated' | 'refused',
+        comment: (b.comment as string | undefined) ?? '',
+        kycLevel: level,
+      },
+      now,
+    );
+    // A case waiting in the back office for this review is closed by the integrator's decision.
+    await closeKycCaseByApi(tx, clientId, userId, b.decision === 'validated' ? 'approve' : 'refuse', now);
+    return { main: r.user, queued: r.queued };
   });
   if (out.queued) deps.wake.webhooks();
   return out.main;

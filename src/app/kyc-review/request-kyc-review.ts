@@ -5,6 +5,7 @@ import { listDocumentsOfUsers } from '../../storage/db/repo/documents.ts';
 import { listChildren, setKycReview } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import { emitEvent } from '../outbox.ts';
+import { openKycCase } from '../review/kyc-review-case.ts';
 import { parseUserId, requireUser } from '../users/get-user.ts';
 
 /**
@@ -28,9 +29,13 @@ export async function requestKycReview(
         { param: 'userId' },
       );
     }
-    if (user.kycReview === KYC_REVIEW.PENDING) return { user: toTreezorUser(user), queued: false };
+    if (user.kycReview === KYC_REVIEW.PENDING) {
+      await openKycCase(tx, clientId, user.id, now); // a review pending from before the back office
+      return { user: toTreezorUser(user), queued: false };
+    }
     const children = await listChildren(tx, clientId, user.id);
     await setKycReview(tx, clientId, [user.id, ...children.map((c) => c.id)], KYC_REVIEW.PENDING, now);
+    await openKycCase(tx, clientId, user.id, now);
     const updated = await requireUser(tx, clientId, user.id);
     const wire = toTreezorUser(updated);
     const r = await emitEvent(

@@ -2,6 +2,7 @@ import { KycError } from '../../domain/errors.ts';
 import { toTreezorUser, validateUserInput } from '../../domain/user.ts';
 import { updateUserFields } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
+import { refreshCaseEvidence } from '../review/refresh-case-evidence.ts';
 import { parseUserId } from './get-user.ts';
 
 export async function updateUser(
@@ -12,7 +13,13 @@ export async function updateUser(
 ): Promise<Record<string, unknown>> {
   const userId = parseUserId(rawUserId);
   const fields = validateUserInput(body, 'update');
-  const u = await updateUserFields(deps.db, clientId, userId, fields, deps.clock.now());
+  const now = deps.clock.now();
+  const u = await deps.db.transaction(async (tx) => {
+    const updated = await updateUserFields(tx, clientId, userId, fields, now);
+    // A review resting on the declared identity must see the change (four eyes on the same evidence).
+    if (updated) await refreshCaseEvidence(tx, clientId, userId, now);
+    return updated;
+  });
   if (!u) throw new KycError('not_found', 'User not found.', { param: 'userId' });
   return toTreezorUser(u);
 }

@@ -1,4 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { reviewTransition } from '../../domain/review/review-case.ts';
 import { type TransitionResult, transition, type VerificationEvent } from '../../domain/verification/transitions.ts';
+import {
+  applyCasePatch,
+  findCaseOfVerification,
+  insertCase,
+  type NewCase,
+} from '../../storage/db/repo/review-cases.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import { applyPatch, findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import { analysisJob } from '../analysis/analysis-job.ts';
@@ -31,11 +39,18 @@ export async function commitTransition(
     documentType?: string;
     documentCountry?: string;
     simulated?: boolean;
+    /** With an analysis result that goes to a human: the case to open (effect open_review). */
+    review?: Omit<NewCase, 'id' | 'clientId' | 'kind' | 'verificationId' | 'userId' | 'method' | 'openedAt'>;
   } = {},
 ): Promise<Committed> {
-  const result = transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, event, now);
+  const result = transition(
+    { id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt, review: v.review },
+    event,
+    now,
+  );
   const changed = Object.keys(result.patch).length > 0;
-  if (changed) await applyPatch(tx, v.id, { ...result.patch, ...extra }, now);
+  const { review, ...data } = extra;
+  if (changed) await applyPatch(tx, v.id, { ...result.patch, ...data }, now);
   const after = changed ? ((await findById(tx, v.id)) as Verification) : v;
   let queuedJobs = false;
   let queuedWebhooks = false;
@@ -43,6 +58,21 @@ export async function commitTransition(
     if (eff.type === 'enqueue_analysis') {
       await enqueueJob(tx, analysisJob, { verificationId: v.id }, { dedupeKey: `analysis:${v.id}` });
       queuedJobs = true;
+    } else if (eff.type === 'open_review') {
+      if (!review) throw new Error('open_review needs the case to open');
+      await insertCase(tx, {
+        ...review,
+        id: randomUUID(),
+        clientId: v.clientId,
+        kind: 'verification',
+        verificationId: v.id,
+        userId: v.userId,
+        method: v.method,
+        openedAt: now,
+      });
+    } else if (eff.type === 'cancel_review') {
+      const c = await findCaseOfVerification(tx, v.id, true);
+      if (c) await applyCasePatch(tx, c.id, reviewTransition(c, { type: 'cancel' }, now).patch, now);
     } else {
       const user = await findUser(tx, v.clientId, v.userId);
       if (!user) continue;

@@ -14,19 +14,26 @@ export interface VerificationSnapshot {
   state: VerificationState;
   expiresAt: Date;
   startedAt: Date | null;
+  /** A processing verification whose automated verdict waits for a human: 'pending'. */
+  review?: 'pending' | 'decided' | null;
 }
 
 export type VerificationEvent =
   | { type: 'open' }
   | { type: 'complete' }
   | { type: 'abort'; returnReason: string; errorType: string }
-  | { type: 'analysis_done'; score: number; reasons: number[]; comment: string }
+  /** The automated verdict; with `review`, it waits for a human decision instead of being final. */
+  | { type: 'analysis_done'; score: number; reasons: number[]; comment: string; review?: boolean }
+  /** The human decision on a verification waiting for one: final, and sent to the integrator. */
+  | { type: 'review_decided'; score: number; reasons: number[]; comment: string }
   | { type: 'supersede'; by: string }
   | { type: 'expire' };
 
 export type VerificationEffect =
   | { type: 'emit'; webhook: 'kycliveness.create' | 'kycliveness.update' }
-  | { type: 'enqueue_analysis' };
+  | { type: 'enqueue_analysis' }
+  | { type: 'open_review' }
+  | { type: 'cancel_review' };
 
 export interface VerificationPatch {
   state?: VerificationState;
@@ -39,6 +46,7 @@ export interface VerificationPatch {
   reasons?: number[];
   comment?: string;
   supersededBy?: string;
+  review?: 'pending' | 'decided';
 }
 
 export interface TransitionResult {
@@ -94,6 +102,15 @@ function notOpen(_v: VerificationSnapshot, state: VerificationState): KycError {
   return new KycError('conflict', `This live verification is already ${state}.`, { details: { state } });
 }
 
+/** A verdict, automated or human: a score of the provider's scale and catalogue reason codes. */
+function checkVerdict(e: { score: number; reasons: number[] }): void {
+  if (![1, 0, -1].includes(e.score))
+    throw new KycError('invalid_request', 'score must be 1, 0 or -1.', { param: 'score' });
+  const bad = e.reasons.find((c) => !isReasonCode(c));
+  if (bad !== undefined)
+    throw new KycError('invalid_request', `Unknown reason code ${String(bad)}.`, { param: 'reasons' });
+}
+
 export function transition(v: VerificationSnapshot, event: VerificationEvent, now: Date): TransitionResult {
   const state = effectiveState(v, now);
   switch (event.type) {
@@ -133,14 +150,12 @@ export function transition(v: VerificationSnapshot, event: VerificationEvent, no
       };
     }
     case 'analysis_done': {
-      if (![1, 0, -1].includes(event.score))
-        throw new KycError('invalid_request', 'score must be 1, 0 or -1.', { param: 'score' });
-      const bad = event.reasons.find((c) => !isReasonCode(c));
-      if (bad !== undefined)
-        throw new KycError('invalid_request', `Unknown reason code ${String(bad)}.`, { param: 'reasons' });
-      // A late result for a superseded verification (or a second run of the same job) changes nothing:
-      // this is what makes kycliveness.update exactly-once.
-      if (state !== 'processing') return { patch: {}, effects: [] };
+      checkVerdict(event);
+      // A late result for a superseded verification, a second run of the same job, or one that
+      // comes while a human decides, changes nothing: this is what makes kycliveness.update
+      // exactly-once.
+      if (state !== 'processing' || v.review) return { patch: {}, effects: [] };
+      if (event.review) return { patch: { review: 'pending' }, effects: [{ type: 'open_review' }] };
       return {
         patch: {
           state: 'processed',
@@ -152,12 +167,34 @@ export function transition(v: VerificationSnapshot, event: VerificationEvent, no
         effects: [{ type: 'emit', webhook: 'kycliveness.update' }],
       };
     }
+    case 'review_decided': {
+      checkVerdict(event);
+      if (state !== 'processing' || v.review !== 'pending')
+        throw new KycError('conflict', 'This live verification is not waiting for a human decision.', {
+          details: { state },
+        });
+      return {
+        patch: {
+          state: 'processed',
+          processedAt: now,
+          score: event.score,
+          reasons: [...new Set(event.reasons)],
+          comment: event.comment,
+          review: 'decided',
+        },
+        effects: [{ type: 'emit', webhook: 'kycliveness.update' }],
+      };
+    }
     case 'supersede': {
       // An unused link past its lifetime is written down as expired, not as replaced: that is what
       // it was when the newer verification arrived.
       if (state === 'expired' && v.state === 'initiated') return { patch: { state: 'expired' }, effects: [] };
       if (!SUPERSEDABLE_STATES.has(state)) return { patch: {}, effects: [] };
-      return { patch: { state: 'superseded', supersededBy: event.by }, effects: [] };
+      return {
+        patch: { state: 'superseded', supersededBy: event.by },
+        // the human decision it was waiting for is of no use any more
+        effects: v.review === 'pending' ? [{ type: 'cancel_review' }] : [],
+      };
     }
     case 'expire': {
       if (state !== 'expired' || v.state !== 'initiated') return { patch: {}, effects: [] };

@@ -9,6 +9,8 @@ export interface ClientRecord {
   secretVersion: number;
   branding: Record<string, unknown>;
   defaultRedirectUrl: string | null;
+  /** As stored: domain/review's ReviewSettings, absent keys taking the defaults. */
+  reviewSettings: Record<string, unknown>;
   createdAt: Date;
   disabled: boolean;
 }
@@ -22,11 +24,12 @@ interface Row {
   secret_version: number;
   branding: Record<string, unknown>;
   default_redirect_url: string | null;
+  review_settings: Record<string, unknown>;
   created_at: Date;
   disabled_at: Date | null;
 }
 
-const COLS = `id, name, scopes, verification_method, secret_hash, secret_version, branding, default_redirect_url, created_at, disabled_at`;
+const COLS = `id, name, scopes, verification_method, secret_hash, secret_version, branding, default_redirect_url, review_settings, created_at, disabled_at`;
 
 const toClient = (r: Row): ClientRecord => ({
   id: r.id,
@@ -37,6 +40,7 @@ const toClient = (r: Row): ClientRecord => ({
   secretVersion: r.secret_version,
   branding: r.branding ?? {},
   defaultRedirectUrl: r.default_redirect_url,
+  reviewSettings: r.review_settings ?? {},
   createdAt: r.created_at,
   disabled: !!r.disabled_at,
 });
@@ -83,4 +87,8 @@ export async function updateBranding(
     JSON.stringify(branding),
     defaultRedirectUrl,
   ]);
+}
+
+export async function updateReviewSettings(q: Queryable, id: string, settings: Record<string, unknown>): Promise<void> {
+  await q.query('update clients set review_settings = $2 where id = $1', [id, JSON.stringify(settings)]);
 }

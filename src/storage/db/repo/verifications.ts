@@ -23,6 +23,8 @@ export interface Verification {
   analysis: Record<string, unknown> | null;
   simulated: boolean;
   supersededBy: string | null;
+  /** 'pending' while a human decides (review case), 'decided' after. */
+  review: 'pending' | 'decided' | null;
   expiresAt: Date;
   createdAt: Date;
   startedAt: Date | null;
@@ -32,7 +34,7 @@ export interface Verification {
 }
 
 const SELECT = `select id, client_id, user_id, method, state, redirect_url, challenges, document_type, document_country,
-  capture_metadata, score, comment, reasons, return_reason, error_type, analysis, simulated, superseded_by,
+  capture_metadata, score, comment, reasons, return_reason, error_type, analysis, simulated, superseded_by, review_state,
   expires_at, created_at, started_at, completed_at, processed_at, updated_at from verifications`;
 
 // biome-ignore lint/suspicious/noExplicitAny: a database row, mapped field by field
@@ -56,6 +58,7 @@ function toVerification(r: Record<string, any>): Verification {
     analysis: r.analysis,
     simulated: r.simulated,
     supersededBy: r.superseded_by,
+    review: r.review_state,
     expiresAt: r.expires_at,
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -113,6 +116,7 @@ const PATCH_COLUMNS: Record<keyof VerificationPatch, string> = {
   reasons: 'reasons',
   comment: 'comment',
   supersededBy: 'superseded_by',
+  review: 'review_state',
 };
 
 export async function applyPatch(
