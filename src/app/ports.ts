@@ -120,6 +120,11 @@ export interface AnalysisResult {
   keyFrames?: { step: 'document_front' | 'document_back' | 'face'; jpeg: Buffer }[];
   /** Per-check measurements, thresholds, frames; model versions; timings. No personal data. */
   evidence: Record<string, unknown>;
+  /**
+   * The face's descriptor (dlib ResNet, 128 floats), for the back office's repeat-fraud search.
+   * Biometric data: stored sealed, never in the evidence or a log.
+   */
+  faceDescriptor?: number[];
 }
 
 export interface Analyzer {

@@ -255,7 +255,7 @@ export async function assembleResult(
   const errors = checks.filter((c) => c.error !== undefined).map((c) => ({ check: c.name, message: c.error }));
   if (errors.length) evidence.errors = errors;
   const v = decide(checks, { method: input.method, certifiedFraudCode2399: cfg.certifiedFraudCode2399 });
-  return finish(
+  const result = await finish(
     v,
     checks,
     evidence,
@@ -268,6 +268,16 @@ export async function assembleResult(
     wallMs.startedAt,
     now,
   );
+  // The face's template for repeat-fraud search in the back office: the mean of the frames'
+  // descriptors. Biometric data: it leaves the engine beside the evidence, never inside it.
+  const faceEmb = faceObs.filter((o) => o.embedding?.length);
+  if (faceEmb.length) {
+    const dim = faceEmb[0].embedding!.length;
+    const mean = new Array<number>(dim).fill(0);
+    for (const o of faceEmb) for (let k = 0; k < dim; k++) mean[k] += o.embedding![k] / faceEmb.length;
+    result.faceDescriptor = mean.map((x) => Math.round(x * 1e5) / 1e5);
+  }
+  return result;
 }
 
 /** The check that could not run: inconclusive, never a pass, with what went wrong as its evidence. */

@@ -17,6 +17,7 @@ import { findUser } from '../../storage/db/repo/users.ts';
 import { findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import type { AnalysisInput, AnalysisMedia, AnalysisResult, Analyzer } from '../ports.ts';
+import { sealFaceDescriptor } from '../review/face-descriptor.ts';
 import { verificationEvidenceHash } from '../review/evidence.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
 import { simulatedResult, type SimulatedOutcome } from './sandbox-analyzer.ts';
@@ -153,6 +154,10 @@ export async function recordAnalysis(deps: AppDeps, v: Verification, result: Ana
         reportSha256: result.report.sha256,
         // kept beside the human decision when there is one
         automated,
+        // the back office's repeat-fraud search: biometric, so sealed at rest
+        ...(result.faceDescriptor
+          ? { faceDescriptor: sealFaceDescriptor(deps.config.secret, result.faceDescriptor) }
+          : {}),
       };
       const now = deps.clock.now();
       const client = await findClient(tx, locked.clientId);

@@ -140,3 +140,32 @@ export async function insertArtifact(q: Queryable, a: Artifact): Promise<void> {
     [a.id, a.verificationId, a.kind, a.documentTypeId, a.name, a.blobKey, a.contentType, a.bytes, a.sha256],
   );
 }
+
+export async function listArtifacts(q: Queryable, verificationId: string): Promise<Artifact[]> {
+  const r = await q.query<{
+    id: string;
+    verification_id: string;
+    kind: string;
+    document_type_id: number;
+    name: string;
+    blob_key: string;
+    content_type: string;
+    bytes: number;
+    sha256: string;
+  }>(
+    `select id, verification_id, kind, document_type_id, name, blob_key, content_type, bytes, sha256
+       from verification_artifacts where verification_id = $1 order by created_at, kind`,
+    [verificationId],
+  );
+  return r.rows.map((x) => ({
+    id: x.id,
+    verificationId: x.verification_id,
+    kind: x.kind,
+    documentTypeId: x.document_type_id,
+    name: x.name,
+    blobKey: x.blob_key,
+    contentType: x.content_type,
+    bytes: x.bytes,
+    sha256: x.sha256,
+  }));
+}

@@ -276,19 +276,17 @@ export async function findUsersWithDocumentNumber(
   return r.rows.map((x) => ({ clientId: x.client_id, userId: x.user_id, verificationId: x.id, caseId: x.case_id }));
 }
 
-/** Face descriptors kept in the evidence of other users' verifications, among the given tenants. */
-export async function listFaceDescriptors(
+/** The sealed face descriptors of other users' verifications, among the given tenants, newest first. */
+export async function listSealedFaceDescriptors(
   q: Queryable,
   tenants: readonly string[] | null,
   exceptUserId: number,
   limit: number,
-): Promise<
-  { clientId: string; userId: number; verificationId: string; caseId: string | null; descriptor: number[] }[]
-> {
-  const r = await q.query<{ client_id: string; user_id: number; id: string; case_id: string | null; d: number[] }>(
-    `select v.client_id, v.user_id, v.id, c.id as case_id, v.analysis->'evidence'->'faceDescriptor' as d
+): Promise<{ clientId: string; userId: number; verificationId: string; caseId: string | null; sealed: string }[]> {
+  const r = await q.query<{ client_id: string; user_id: number; id: string; case_id: string | null; sealed: string }>(
+    `select v.client_id, v.user_id, v.id, c.id as case_id, v.analysis->>'faceDescriptor' as sealed
        from verifications v left join review_cases c on c.verification_id = v.id
-      where v.analysis->'evidence' ? 'faceDescriptor' and v.user_id <> $1
+      where v.analysis->>'faceDescriptor' is not null and v.user_id <> $1
         and ($2::text[] is null or v.client_id = any($2::text[]))
       order by v.created_at desc limit $3`,
     [exceptUserId, tenants === null ? null : [...tenants], limit],
@@ -298,7 +296,7 @@ export async function listFaceDescriptors(
     userId: x.user_id,
     verificationId: x.id,
     caseId: x.case_id,
-    descriptor: x.d,
+    sealed: x.sealed,
   }));
 }
 
