@@ -48,6 +48,9 @@ export interface Config {
     timeoutMs: number;
     /** Parallel deliveries per process. */
     concurrency: number;
+    /** Of those, at most this many to one receiver, and to one tenant's receivers (fairness). */
+    receiverSlots: number;
+    tenantSlots: number;
     /**
      * How often an idle dispatcher looks for due deliveries. Events written by the same process wake
      * it at once; this bounds the delay for events written by another process (API and worker split).
@@ -160,6 +163,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       allowLoopback: bool(env.WEBHOOK_ALLOW_LOOPBACK, embedded),
       timeoutMs: int('WEBHOOK_TIMEOUT_MS', env.WEBHOOK_TIMEOUT_MS, 10_000, 100),
       concurrency: int('WEBHOOK_CONCURRENCY', env.WEBHOOK_CONCURRENCY, 64, 1),
+      receiverSlots: int('WEBHOOK_RECEIVER_SLOTS', env.WEBHOOK_RECEIVER_SLOTS, 8, 1),
+      tenantSlots: int('WEBHOOK_TENANT_SLOTS', env.WEBHOOK_TENANT_SLOTS, 16, 1),
       pollIntervalMs: int('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, 250, 10),
     },
     uploads: { maxBytes: int('MAX_UPLOAD_BYTES', env.MAX_UPLOAD_BYTES, 200 * 1024 * 1024, 1024) },

@@ -212,6 +212,8 @@ export async function createRuntime(
   });
   webhooks = createDispatcher(deps, {
     concurrency: config.webhooks.concurrency,
+    receiverSlots: config.webhooks.receiverSlots,
+    tenantSlots: config.webhooks.tenantSlots,
     timeoutMs: config.webhooks.timeoutMs,
     policy: webhookUrlPolicy(deps),
     idlePollMs: config.webhooks.pollIntervalMs,

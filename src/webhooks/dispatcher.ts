@@ -39,6 +39,10 @@ export interface DispatcherOptions {
    * lease), at most this long; writes in this process wake it at once. Default: idlePollMs.
    */
   idleCapMs?: number;
+  /** Deliveries one receiver may have in flight (default: an eighth of concurrency, at least 2). */
+  receiverSlots?: number;
+  /** Deliveries one tenant may have in flight (default: a quarter of concurrency, at least 4). */
+  tenantSlots?: number;
   random?: () => number;
 }
 
@@ -49,6 +53,16 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
   const resolve = createCachedResolver();
   let running = false;
   let inFlight = 0;
+  // Per receiver and per tenant, so that one of them cannot hold every slot (issue 25, item 8).
+  const byReceiver = new Map<string, number>();
+  const byTenant = new Map<string, number>();
+  const perReceiver = Math.min(opts.concurrency, opts.receiverSlots ?? Math.max(2, Math.ceil(opts.concurrency / 8)));
+  const perTenant = Math.min(opts.concurrency, opts.tenantSlots ?? Math.max(4, Math.ceil(opts.concurrency / 4)));
+  const bump = (m: Map<string, number>, k: string, d: number) => {
+    const n = (m.get(k) ?? 0) + d;
+    if (n > 0) m.set(k, n);
+    else m.delete(k);
+  };
   const pending: Outcome[] = [];
   let flushing: Promise<void> | null = null;
   let loopDone: Promise<void> = Promise.resolve();
@@ -67,7 +81,12 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
 
   async function claim(limit: number): Promise<ClaimedDelivery[]> {
     const now = deps.clock.now();
-    return claimDeliveries(deps.db, now, limit, new Date(now.getTime() + leaseMs));
+    return claimDeliveries(deps.db, now, limit, new Date(now.getTime() + leaseMs), {
+      perReceiver,
+      perTenant,
+      inFlightByReceiver: Object.fromEntries(byReceiver),
+      inFlightByTenant: Object.fromEntries(byTenant),
+    });
   }
 
   async function flush(): Promise<void> {
@@ -177,10 +196,14 @@ export function createDispatcher(deps: AppDeps, opts: DispatcherOptions) {
         claimed = rows.length;
         for (const c of rows) {
           inFlight++;
+          bump(byReceiver, c.subscription_uuid, 1);
+          bump(byTenant, c.client_id, 1);
           send(c)
             .catch((err) => deps.log.error({ err }, 'webhook send failed'))
             .finally(() => {
               inFlight--;
+              bump(byReceiver, c.subscription_uuid, -1);
+              bump(byTenant, c.client_id, -1);
               wake();
             });
         }

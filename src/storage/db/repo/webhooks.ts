@@ -54,6 +54,8 @@ export interface ClaimedDelivery {
   attempts: number;
   first_attempt_at: Date;
   event_id: string;
+  client_id: string;
+  subscription_uuid: string;
   name: string;
   object: string;
   object_id: string;
@@ -63,32 +65,69 @@ export interface ClaimedDelivery {
   secret: string;
 }
 
+/** Deliveries a dispatcher has in flight, and how many each receiver and each tenant may have. */
+export interface DeliverySlots {
+  perReceiver: number;
+  perTenant: number;
+  inFlightByReceiver: Record<string, number>;
+  inFlightByTenant: Record<string, number>;
+}
+
 /**
- * Up to `limit` due deliveries, leased until leaseUntil. They come from two index walks, each in its
- * index's order and stopped at the limit (one OR over both made the planner sort every due delivery
- * on each claim): lapsed leases first, so that a steady backlog cannot starve a dead worker's
- * deliveries.
+ * Up to `limit` due deliveries, leased until leaseUntil, taking no receiver and no tenant past its
+ * slots: a receiver that hangs, or a tenant with a flood of events, cannot hold the slots another
+ * tenant's webhook needs. Candidates come from two bounded index walks, each in its index's order
+ * (lapsed leases first, so that a steady backlog cannot starve a dead worker's deliveries); the
+ * caps apply per receiver, then per tenant among what is left; the rows are then locked, skipping
+ * those another dispatcher holds.
  */
 export async function claimDeliveries(
   q: Queryable,
   now: Date,
   limit: number,
   leaseUntil: Date,
+  slots: DeliverySlots,
 ): Promise<ClaimedDelivery[]> {
+  const scan = Math.max(limit * 8, 256);
   const r = await q.query<ClaimedDelivery>(
-    `with due as (
-       select id from (select id from webhook_deliveries where state = 'delivering' and locked_until < $1
-                        order by locked_until limit $2 for update skip locked) lease_lapsed
+    `with candidates as (
+       select * from (select d.id, d.subscription_uuid, e.client_id, 0 as pri, d.locked_until as at
+                        from webhook_deliveries d join events e on e.id = d.event_id
+                       where d.state = 'delivering' and d.locked_until < $1 order by d.locked_until limit $4) lease_lapsed
        union all
-       select id from (select id from webhook_deliveries where state = 'pending' and next_attempt_at <= $1
-                        order by next_attempt_at limit $2 for update skip locked) due_now
-       limit $2)
+       select * from (select d.id, d.subscription_uuid, e.client_id, 1 as pri, d.next_attempt_at as at
+                        from webhook_deliveries d join events e on e.id = d.event_id
+                       where d.state = 'pending' and d.next_attempt_at <= $1 order by d.next_attempt_at limit $4) due_now),
+     receiver_fair as (
+       select c.*, row_number() over (partition by c.client_id order by c.pri, c.at, c.id) as tenant_rank
+         from (select c.*, row_number() over (partition by c.subscription_uuid order by c.pri, c.at, c.id) as receiver_rank
+                 from candidates c) c
+        where c.receiver_rank + coalesce((($5::jsonb)->>(c.subscription_uuid::text))::int, 0) <= $7),
+     picked as (
+       select id from receiver_fair f
+        where f.tenant_rank + coalesce((($6::jsonb)->>f.client_id)::int, 0) <= $8
+        order by f.pri, f.at, f.id limit $2),
+     locked as (
+       select d.id from webhook_deliveries d
+        where d.id in (select id from picked)
+          and (d.state = 'pending' or (d.state = 'delivering' and d.locked_until < $1))
+        for update skip locked)
      update webhook_deliveries d set state = 'delivering', locked_until = $3, attempts = d.attempts + 1,
             first_attempt_at = coalesce(d.first_attempt_at, $1)
-       from due, events e, webhook_subscriptions s
-      where d.id = due.id and e.id = d.event_id and s.uuid = d.subscription_uuid
-     returning d.id, d.attempts, d.first_attempt_at, e.id as event_id, e.name, e.object, e.object_id, e.payload, e.created_at, s.url, s.secret`,
-    [now, limit, leaseUntil],
+       from locked, events e, webhook_subscriptions s
+      where d.id = locked.id and e.id = d.event_id and s.uuid = d.subscription_uuid
+     returning d.id, d.attempts, d.first_attempt_at, e.id as event_id, e.client_id, e.name, e.object, e.object_id, e.payload,
+               e.created_at, d.subscription_uuid, s.url, s.secret`,
+    [
+      now,
+      limit,
+      leaseUntil,
+      scan,
+      JSON.stringify(slots.inFlightByReceiver),
+      JSON.stringify(slots.inFlightByTenant),
+      slots.perReceiver,
+      slots.perTenant,
+    ],
   );
   return r.rows;
 }
