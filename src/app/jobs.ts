@@ -56,7 +56,8 @@ export async function enqueueJob<S extends TSchema>(
   tx: Queryable,
   type: JobType<S>,
   payload: Static<S>,
-  opts: { dedupeKey?: string; runAt?: Date } = {},
+  /** tenant: the client the job works for (fair scheduling between tenants). */
+  opts: { dedupeKey?: string; runAt?: Date; tenant?: string } = {},
 ): Promise<void> {
   await insertJob(tx, { kind: type.kind, payload, maxAttempts: type.maxAttempts, ...opts });
 }

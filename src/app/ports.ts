@@ -92,6 +92,8 @@ export interface AnalysisInput {
   expected?: ExpectedIdentity;
   documentType?: 'id_card' | 'passport' | 'residence_permit';
   documentCountry?: string;
+  /** The client the analysis works for: analyzers share their processes fairly between tenants. */
+  tenant?: string;
   signal?: AbortSignal;
 }
 

@@ -117,6 +117,17 @@ export interface EngineConfig {
   now?: () => Date;
   /** Timeout per ffmpeg decode (ms). */
   decodeTimeoutMs: number;
+  /**
+   * Bounds on the work one medium may cost: a small file can hold 4K at 60 fps for minutes (a
+   * decode bomb). The size is probed before any frame is decoded; frames are counted as they are
+   * (declared frame rates cannot be trusted), and only the first maxMediaSeconds are decoded. What
+   * is over is refused as unplayable (1911).
+   */
+  maxMediaPixels: number;
+  maxMediaFps: number;
+  maxMediaSeconds: number;
+  /** Stills (sharp): a decompression bomb is refused above this many pixels. */
+  maxStillPixels: number;
   thresholds: EngineThresholds;
   /** Whether the synthesis report is marked as simulated (sandbox). */
   simulated: boolean;
@@ -189,6 +200,11 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
     'altercam',
   ],
   decodeTimeoutMs: 60_000,
+  // 1920 x 1440: a phone's 1080p in either orientation, or 4:3 at 1440 lines
+  maxMediaPixels: 1920 * 1440,
+  maxMediaFps: 120,
+  maxMediaSeconds: 30,
+  maxStillPixels: 50_000_000,
   thresholds: DEFAULT_THRESHOLDS,
   simulated: false,
 };

@@ -48,6 +48,12 @@ export interface DecodeOptions {
   maxFrames: number;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Refused above these (EngineConfig.maxMediaPixels…): by probing before decoding, by counting frames while decoding. */
+  maxPixels?: number;
+  maxFps?: number;
+  /** Only this many seconds from the start are decoded. */
+  maxSeconds?: number;
+  maxStillPixels?: number;
 }
 
 const STILL_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
@@ -151,10 +157,10 @@ async function probe(
 
 const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
-export async function decodeStill(path: string, width: number): Promise<DecodedMedia> {
+export async function decodeStill(path: string, width: number, maxPixels = 50_000_000): Promise<DecodedMedia> {
   const t0 = performance.now();
   try {
-    const img = sharp(path, { failOn: 'error' }).rotate();
+    const img = sharp(path, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
     const meta = await img.metadata();
     const w0 = (meta.orientation ?? 1) >= 5 ? meta.height! : meta.width!;
     const w = Math.min(width, w0);
@@ -208,6 +214,10 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
   });
   const info = await probe(opts.ffmpegPath, path, opts.timeoutMs, opts.signal);
   if ('error' in info) return fail(info.error);
+  // What decoding would cost is known before a frame is decoded: refuse what no capture needs.
+  if (opts.maxPixels && info.width * info.height > opts.maxPixels)
+    return fail(`the video is ${info.width}x${info.height}, over the ${opts.maxPixels} pixels a capture may have`);
+
   const rotated = Math.abs(info.rotation) % 180 === 90;
   const dispW = rotated ? info.height : info.width;
   const dispH = rotated ? info.width : info.height;
@@ -219,6 +229,7 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
     '-nostdin',
     '-v',
     'info',
+    ...(opts.maxSeconds ? ['-t', String(opts.maxSeconds)] : []),
     '-i',
     path,
     '-map',
@@ -243,6 +254,8 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
     let stderrTail = '';
     const sourceTimes: number[] = [];
     const sampledTimes: number[] = [];
+    const maxSourceFrames = opts.maxFps && opts.maxSeconds ? Math.ceil(opts.maxFps * opts.maxSeconds) : 0;
+    let tooManyFrames = false;
     let lineBuf = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs);
     const onAbort = () => p.kill('SIGKILL');
@@ -280,6 +293,13 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
         const m = /Parsed_showinfo_(\d+).*?pts_time:\s*(-?[\d.]+)/.exec(l);
         if (m) {
           (m[1] === '0' ? sourceTimes : sampledTimes).push(Number(m[2]));
+          // The declared frame rate cannot be trusted (MediaRecorder's WebM declares none): the
+          // frames are counted as they are decoded, and a video with more than a capture can have
+          // is stopped there.
+          if (maxSourceFrames && sourceTimes.length > maxSourceFrames && !tooManyFrames) {
+            tooManyFrames = true;
+            p.kill('SIGKILL');
+          }
           continue;
         }
         if (!l.includes('Parsed_showinfo')) stderrTail = (stderrTail + l + '\n').slice(-4000);
@@ -320,6 +340,16 @@ export async function decodeVideo(path: string, opts: DecodeOptions): Promise<De
         resolve({ ...base, ok: false, error: 'aborted', truncated: false, frames: [] });
         return;
       }
+      if (tooManyFrames) {
+        resolve({
+          ...base,
+          ok: false,
+          error: `the video has more than ${maxSourceFrames} frames in its first ${opts.maxSeconds} s, more than a capture may have`,
+          truncated: false,
+          frames: [],
+        });
+        return;
+      }
       if (frames.length === 0) {
         resolve({
           ...base,
@@ -344,7 +374,7 @@ export async function decodeMedia(
   contentType: string | undefined,
   opts: DecodeOptions,
 ): Promise<DecodedMedia> {
-  if (isStillPath(path, contentType)) return decodeStill(path, opts.width);
+  if (isStillPath(path, contentType)) return decodeStill(path, opts.width, opts.maxStillPixels);
   return decodeVideo(path, opts);
 }
 

@@ -71,6 +71,10 @@ export function decodeFor(cfg: EngineConfig, m: AnalysisMedia, signal?: AbortSig
     maxFrames: face ? cfg.maxFramesPerMedium : cfg.maxDocumentFrames,
     fps: face ? cfg.faceSampleFps : cfg.documentSampleFps,
     width: face ? cfg.faceFrameWidth : cfg.documentFrameWidth,
+    maxPixels: cfg.maxMediaPixels,
+    maxFps: cfg.maxMediaFps,
+    maxSeconds: cfg.maxMediaSeconds,
+    maxStillPixels: cfg.maxStillPixels,
   });
 }
 

@@ -64,6 +64,23 @@ function plainConfig(c: EngineConfigInput): EngineConfigInput {
   return Object.fromEntries(Object.entries(c).filter(([, v]) => typeof v !== 'function')) as EngineConfigInput;
 }
 
+/**
+ * Which waiting part starts next: the oldest of the tenant with the fewest parts running (queue in
+ * arrival order). -1 when nothing waits.
+ */
+export function fairIndex(waitingTenants: readonly string[], running: ReadonlyMap<string, number>): number {
+  let best = -1;
+  let load = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < waitingTenants.length && load > 0; i++) {
+    const n = running.get(waitingTenants[i]) ?? 0;
+    if (n < load) {
+      best = i;
+      load = n;
+    }
+  }
+  return best;
+}
+
 export async function createEnginePool(opts: { processes: number; config?: EngineConfigInput }): Promise<EnginePool> {
   if (!(opts.processes >= 1)) throw new Error('engine pool: processes must be >= 1');
   const config = opts.config ?? {};
@@ -91,6 +108,7 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
         else if (child.busy?.id === m.id) {
           const t = child.busy;
           child.busy = undefined;
+          ended(t);
           t.resolve(m.type === 'done' ? m.result : { error: m.message });
           pump();
         }
@@ -100,6 +118,7 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
         const i = children.indexOf(child);
         if (i >= 0) children.splice(i, 1);
         if (child.busy) {
+          ended(child.busy);
           child.busy.reject(new Error(`engine process ${proc.pid} exited (${sig ?? code}) during analysis`));
           child.busy = undefined;
         }
@@ -119,16 +138,32 @@ export async function createEnginePool(opts: { processes: number; config?: Engin
     for (const t of queue.splice(0)) t.reject(e);
   };
 
+  // Parts running per tenant: the next part to start is the oldest of the tenant with the fewest
+  // running, so that a tenant's sessions cannot keep another tenant's waiting behind them.
+  const running = new Map<string, number>();
+  const tenantOf = (t: Task) => t.input.tenant ?? '';
+  const next = (): Task | undefined => {
+    const i = fairIndex(queue.map(tenantOf), running);
+    return i < 0 ? undefined : queue.splice(i, 1)[0];
+  };
+  const started = (t: Task) => running.set(tenantOf(t), (running.get(tenantOf(t)) ?? 0) + 1);
+  const ended = (t: Task) => {
+    const n = (running.get(tenantOf(t)) ?? 1) - 1;
+    if (n > 0) running.set(tenantOf(t), n);
+    else running.delete(tenantOf(t));
+  };
+
   const pump = () => {
     for (const child of children) {
       if (!child.isReady || child.busy) continue;
       // a part whose session was aborted while it waited is not worth a process
-      let t = queue.shift();
+      let t = next();
       while (t?.signal?.aborted) {
         t.resolve({ error: 'analysis aborted' });
-        t = queue.shift();
+        t = next();
       }
       if (!t) return;
+      started(t);
       child.busy = t;
       child.proc.send({ type: 'part', id: t.id, kind: t.kind, input: t.input } satisfies PoolRequest);
       t.signal?.addEventListener(

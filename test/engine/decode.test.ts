@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { analyseTiming, decodeMedia } from '../../src/engine/decode.ts';
@@ -129,4 +130,50 @@ test('2307: a declared browser recording that names an editing tool, or another 
   assert.equal(undeclared.status, 'pass');
   assert.match(undeclared.note ?? '', /evidence only/);
   assert.equal(reencodingCheck(m(['Lavf59.27.100']), browser).reason, 2307);
+});
+
+/** A synthetic video from ffmpeg's test source: cheap to make at any size and rate. */
+function lavfi(name: string, size: string, rate: number, seconds: number): string {
+  const p = join(tmp.dir, name);
+  execFileSync('/usr/bin/ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${size}:rate=${rate}`,
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    p,
+  ]);
+  return p;
+}
+
+test('decode bombs (issue 25, item 5): too many pixels refused before decoding, too many frames stopped while decoding', async () => {
+  const limits = { ...opts, maxPixels: 1920 * 1440, maxFps: 120, maxSeconds: 30 };
+  const big = await decodeMedia(lavfi('big.mp4', '2560x1600', 5, 1), 'video/mp4', limits);
+  assert.equal(big.ok, false);
+  assert.match(big.error ?? '', /2560x1600, over the 2764800 pixels/);
+  assert.equal(big.sourceTimes.length, 0, 'not a frame decoded');
+  // 240 frames a second for 20 s: 4 800 frames where a capture has at most 120 × 30 = 3 600
+  const fast = await decodeMedia(lavfi('fast.mp4', '64x48', 240, 20), 'video/mp4', limits);
+  assert.equal(fast.ok, false);
+  assert.match(fast.error ?? '', /more than 3600 frames in its first 30 s/);
+  // Only the first maxSeconds are decoded.
+  const long = await decodeMedia(lavfi('long.mp4', '64x48', 10, 12), 'video/mp4', { ...limits, maxSeconds: 5 });
+  assert.equal(long.ok, true);
+  assert.ok(long.measuredDuration < 5.1, `decoded ${long.measuredDuration} s`);
+  // A still over its pixel bound is refused by the image decoder.
+  const still = join(tmp.dir, 'still.png');
+  await sharp({ create: { width: 400, height: 400, channels: 3, background: '#888' } })
+    .png()
+    .toFile(still);
+  const s = await decodeMedia(still, 'image/png', { ...limits, maxStillPixels: 100_000 });
+  assert.equal(s.ok, false);
+  assert.match(s.error ?? '', /pixel limit/i);
 });

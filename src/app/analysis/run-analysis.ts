@@ -63,6 +63,7 @@ export async function runAnalysis(
         : undefined,
     documentType: (v.documentType ?? undefined) as AnalysisInput['documentType'],
     documentCountry: v.documentCountry ?? undefined,
+    tenant: v.clientId,
     signal,
   };
   let result: AnalysisResult;

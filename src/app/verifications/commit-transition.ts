@@ -56,7 +56,12 @@ export async function commitTransition(
   let queuedWebhooks = false;
   for (const eff of result.effects) {
     if (eff.type === 'enqueue_analysis') {
-      await enqueueJob(tx, analysisJob, { verificationId: v.id }, { dedupeKey: `analysis:${v.id}` });
+      await enqueueJob(
+        tx,
+        analysisJob,
+        { verificationId: v.id },
+        { dedupeKey: `analysis:${v.id}`, tenant: v.clientId },
+      );
       queuedJobs = true;
     } else if (eff.type === 'open_review') {
       if (!review) throw new Error('open_review needs the case to open');

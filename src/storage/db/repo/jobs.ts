@@ -1,4 +1,7 @@
 /** The job queue's SQL: at-least-once, leased, retried (src/worker/job-runner.ts runs it). */
+
+/** How far back a tenant's use of the workers counts against its next job. */
+const FAIRNESS_WINDOW_MS = 10 * 60_000;
 import type { Queryable } from '../../../app/ports.ts';
 
 export interface JobRow {
@@ -12,24 +15,50 @@ export interface JobRow {
 /** Inside the caller's transaction, so the job exists exactly when the state change that needs it does. */
 export async function insertJob(
   q: Queryable,
-  job: { kind: string; payload: unknown; dedupeKey?: string; runAt?: Date; maxAttempts: number },
+  job: { kind: string; payload: unknown; dedupeKey?: string; runAt?: Date; maxAttempts: number; tenant?: string },
 ): Promise<void> {
   await q.query(
-    `insert into jobs (kind, payload, dedupe_key, run_at, max_attempts) values ($1, $2, $3, coalesce($4, now()), $5)
+    `insert into jobs (kind, payload, dedupe_key, run_at, max_attempts, tenant) values ($1, $2, $3, coalesce($4, now()), $5, $6)
      on conflict (dedupe_key) do nothing`,
-    [job.kind, JSON.stringify(job.payload), job.dedupeKey ?? null, job.runAt ?? null, job.maxAttempts],
+    [
+      job.kind,
+      JSON.stringify(job.payload),
+      job.dedupeKey ?? null,
+      job.runAt ?? null,
+      job.maxAttempts,
+      job.tenant ?? null,
+    ],
   );
 }
 
-/** The oldest due job (queued and due, or running with a lapsed lease), now leased to workerId. */
+/**
+ * A due job (queued and due, or running with a lapsed lease), now leased to workerId. Fair between
+ * tenants: a tenant's k-th due job counts as k plus the jobs it has had running lately (running now,
+ * or claimed within FAIRNESS_WINDOW_MS), and the lowest count goes first (then the oldest). The
+ * tenants' jobs are thus taken in turn, and one tenant's backlog cannot keep another's job waiting
+ * behind it.
+ */
 export async function claimJob(q: Queryable, now: Date, leaseUntil: Date, workerId: string): Promise<JobRow | null> {
   const r = await q.query<JobRow>(
-    `update jobs set state = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3, updated_at = $1
-      where id = (select id from jobs
-                   where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)
-                   order by run_at, id limit 1 for update skip locked)
+    `with busy as (
+       select coalesce(tenant, '') as tenant, count(*)::int as n from jobs
+        where attempts > 0 and updated_at >= $4 and not (state = 'running' and locked_until < $1)
+        group by coalesce(tenant, '')),
+     due as (
+       select id, coalesce(tenant, '') as tenant, run_at,
+              row_number() over (partition by coalesce(tenant, '') order by run_at, id) as k
+         from jobs where (state = 'queued' and run_at <= $1) or (state = 'running' and locked_until < $1)),
+     ranked as (
+       select d.id, row_number() over (order by d.k + coalesce(b.n, 0), d.run_at, d.id) as rank
+         from due d left join busy b on b.tenant = d.tenant),
+     pick as (
+       select j.id from jobs j join ranked r on r.id = j.id
+        where (j.state = 'queued' and j.run_at <= $1) or (j.state = 'running' and j.locked_until < $1)
+        order by r.rank limit 1 for update of j skip locked)
+     update jobs set state = 'running', attempts = attempts + 1, locked_until = $2, locked_by = $3, updated_at = $1
+      where id = (select id from pick)
      returning id, kind, payload, attempts, max_attempts`,
-    [now, leaseUntil, workerId],
+    [now, leaseUntil, workerId, new Date(now.getTime() - FAIRNESS_WINDOW_MS)],
   );
   return r.rows[0] ?? null;
 }
