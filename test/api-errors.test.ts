@@ -259,6 +259,135 @@ describe('users', () => {
   });
 });
 
+describe('malformed input (issue 25: each of these answered 500)', () => {
+  test('HTTP Basic credentials that are not valid percent-encoding: 400 at the token endpoint, no token', async () => {
+    const c = await s.newClient(['read_only']);
+    for (const pair of [`${c.clientId}%:${c.clientSecret}`, `${c.clientId}:%E0%A4%A`, `%ZZ:x`]) {
+      const r = await call(s.baseUrl, 'POST', '/oauth/token', {
+        raw: 'grant_type=client_credentials',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
+        },
+      });
+      const e = assertTreezorError(r, 400, 'invalid_parameter');
+      assert.equal(r.json.error, 'invalid_request');
+      assert.match(e.message, /percent-encod/);
+      assert.equal(r.json.access_token, undefined);
+    }
+  });
+
+  test('a NUL character in a string (PostgreSQL refuses it in text and jsonb): 400 naming the field, nothing stored', async () => {
+    const t = await tenant();
+    const u = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0];
+    const users = await count('users');
+    let e = assertTreezorError(
+      await call(s.baseUrl, 'POST', '/v1/users', {
+        token: t.token,
+        body: { ...VALID_USER, lastname: 'Love\u0000lace' },
+      }),
+      400,
+      'invalid_parameter',
+    );
+    assert.equal(e.param, 'lastname');
+    e = assertTreezorError(
+      await call(s.baseUrl, 'PUT', `/v1/users/${u.userId}`, { token: t.token, body: { city: '\u0000' } }),
+      400,
+      'invalid_parameter',
+    );
+    assert.equal(e.param, 'city');
+    e = assertTreezorError(
+      await call(s.baseUrl, 'POST', '/v1/users?accessTag=a%00b', { token: t.token, body: VALID_USER }),
+      400,
+      'invalid_parameter',
+    );
+    assert.equal(e.param, 'accessTag');
+    e = assertTreezorError(
+      await call(s.baseUrl, 'GET', '/v1/documents?documentTag=%00', { token: t.token }),
+      400,
+      'invalid_parameter',
+    );
+    assert.equal(e.param, 'documentTag');
+    assertTreezorError(
+      await call(s.baseUrl, 'POST', '/oauth/token', {
+        raw: 'grant_type=client_credentials&client_id=kcl_%00&client_secret=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+      400,
+    );
+    assert.equal(await count('users'), users);
+    assert.equal(
+      (await call(s.baseUrl, 'GET', `/v1/users/${u.userId}`, { token: t.token })).json.users[0].city,
+      '',
+      'the update changed nothing',
+    );
+  });
+
+  test('createdDateFrom/To outside the dates PostgreSQL stores: 400 naming the parameter', async () => {
+    const t = await tenant();
+    for (const q of [
+      'createdDateFrom=-271821-04-20',
+      'createdDateTo=-271821-04-20T00:00:00Z',
+      'createdDateFrom=%2B275760-09-13',
+      'createdDateTo=2024-13-01',
+    ]) {
+      const e = assertTreezorError(
+        await call(s.baseUrl, 'GET', `/v1/documents?${q}`, { token: t.token }),
+        400,
+        'invalid_parameter',
+      );
+      assert.equal(e.param, q.split('=')[0], q);
+    }
+    const ok = await call(s.baseUrl, 'GET', '/v1/documents?createdDateFrom=2024-01-01%2010:00:00', { token: t.token });
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  test('deeply nested JSON with an accessTag: 400, no tag reserved, nothing done', async () => {
+    const t = await tenant();
+    const u = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0];
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const before = { users: await count('users'), tags: await count('idempotency_keys') };
+    for (const [m, p] of [
+      ['POST', '/v1/users?accessTag=deep-1'],
+      ['PUT', `/v1/users/${u.userId}?accessTag=deep-2`],
+      ['PUT', `/v1/users/${u.userId}/kycliveness?accessTag=deep-3`],
+      ['PUT', `/v1/users/${u.userId}/Kycreview?accessTag=deep-4`],
+      ['POST', `/v1/users/${u.userId}/kycliveness?accessTag=deep-5`],
+    ] as const) {
+      assertTreezorError(
+        await call(s.baseUrl, m, p, { token: t.token, raw: deep, headers: { 'content-type': 'application/json' } }),
+        400,
+        'invalid_parameter',
+      );
+    }
+    assert.deepEqual({ users: await count('users'), tags: await count('idempotency_keys') }, before);
+    assert.equal(
+      (await call(s.baseUrl, 'GET', `/v1/users/${u.userId}`, { token: t.token })).json.users[0].kycReview,
+      '0',
+    );
+  });
+
+  test("Object.prototype's names are unknown user attributes, not known ones (issue 25)", async () => {
+    const t = await tenant();
+    const before = await count('users');
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const raw = JSON.stringify(VALID_USER).replace(/}$/, `,${JSON.stringify(name)}:"x"}`);
+      const e = assertTreezorError(
+        await call(s.baseUrl, 'POST', '/v1/users', {
+          token: t.token,
+          raw,
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+        'invalid_parameter',
+      );
+      assert.equal(e.param, name);
+      assert.match(e.message, /Unknown attribute/);
+    }
+    assert.equal(await count('users'), before);
+  });
+});
+
 describe('live verification', () => {
   test('428 names the missing KYC fields; bad redirectUrl is 400; both change nothing', async () => {
     const t = await tenant();

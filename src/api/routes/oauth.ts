@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { issueToken } from '../../app/clients/issue-token.ts';
 import { createLoginThrottle } from '../../app/clients/login-throttle.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { isKycError } from '../../domain/errors.ts';
+import { isKycError, KycError } from '../../domain/errors.ts';
 import { errorResponses, optionalBody } from '../schemas.ts';
 
 const str = Type.String();
@@ -26,14 +26,27 @@ const TokenResponse = Type.Object({
   scope: Type.Optional(str),
 });
 
-/** Client credentials in a form, multipart, JSON body, or HTTP Basic (RFC 6749 §2.3.1). */
+const badBasic = () =>
+  new KycError('invalid_request', 'The HTTP Basic credentials are not valid percent-encoding (RFC 6749 §2.3.1).', {
+    param: 'Authorization',
+  });
+
+/** Client credentials in HTTP Basic: each half form-urlencoded, then base64 (RFC 6749 §2.3.1). */
 function basicCredentials(header: string | undefined): { client_id?: string; client_secret?: string } {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!m) return {};
   const raw = Buffer.from(m[1], 'base64').toString('utf8');
   const i = raw.indexOf(':');
   if (i < 0) return {};
-  return { client_id: decodeURIComponent(raw.slice(0, i)), client_secret: decodeURIComponent(raw.slice(i + 1)) };
+  try {
+    const id = decodeURIComponent(raw.slice(0, i));
+    const secret = decodeURIComponent(raw.slice(i + 1));
+    if (id.includes('\u0000') || secret.includes('\u0000')) throw badBasic();
+    return { client_id: id, client_secret: secret };
+  } catch (e) {
+    if (e instanceof URIError) throw badBasic();
+    throw e;
+  }
 }
 
 const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
