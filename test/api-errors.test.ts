@@ -315,6 +315,17 @@ describe('malformed input (issue 25: each of these answered 500)', () => {
       }),
       400,
     );
+    const clients = await count('clients');
+    e = assertTreezorError(
+      await call(s.baseUrl, 'POST', '/admin/clients', {
+        token: t.token,
+        body: { name: 'a\u0000b', scopes: ['read_only'] },
+      }),
+      400,
+      'invalid_parameter',
+    );
+    assert.equal(e.param, 'name');
+    assert.equal(await count('clients'), clients);
     assert.equal(await count('users'), users);
     assert.equal(
       (await call(s.baseUrl, 'GET', `/v1/users/${u.userId}`, { token: t.token })).json.users[0].city,
@@ -365,6 +376,31 @@ describe('malformed input (issue 25: each of these answered 500)', () => {
       (await call(s.baseUrl, 'GET', `/v1/users/${u.userId}`, { token: t.token })).json.users[0].kycReview,
       '0',
     );
+  });
+
+  test('deeply nested capture metadata: 400 naming the field, the capture unchanged', async () => {
+    const t = await tenant();
+    const u = (await call(s.baseUrl, 'POST', '/v1/users', { token: t.token, body: VALID_USER })).json.users[0];
+    const v = (await call(s.baseUrl, 'POST', `/v1/users/${u.userId}/kycliveness`, { token: t.token })).json
+      .identification;
+    const token = (v['identification-url'] as string).split('/').pop();
+    // As deep as the capture API's 64 KiB body limit allows.
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    for (const [endpoint, raw] of [
+      ['complete', `{"metadata":{"connection":${deep}}}`],
+      ['abort', `{"returnReason":"focus-lost","errorType":"none","metadata":${deep}}`],
+    ]) {
+      const e = assertTreezorError(
+        await call(s.baseUrl, 'POST', `/capture/v1/sessions/${token}/${endpoint}`, {
+          raw,
+          headers: { 'content-type': 'application/json' },
+        }),
+        400,
+        'invalid_parameter',
+      );
+      assert.equal(e.param, endpoint === 'complete' ? 'metadata.connection.a' : 'metadata.a');
+    }
+    assert.equal((await call(s.baseUrl, 'GET', `/capture/v1/sessions/${token}`)).json.state, 'initiated');
   });
 
   test("Object.prototype's names are unknown user attributes, not known ones (issue 25)", async () => {
