@@ -456,6 +456,18 @@ describe('malformed input (issue 25: each of these answered 500)', () => {
       }),
       400,
     );
+    // Deep inside a legacy attribute the schema lets through as it is (accepted and ignored).
+    const deepNul = `${'{"a":'.repeat(100_000)}"\\u0000"${'}'.repeat(100_000)}`;
+    e = assertTreezorError(
+      await call(s.baseUrl, 'POST', '/v1/users', {
+        token: t.token,
+        raw: JSON.stringify(VALID_USER).replace(/}$/, `,"accessSignature":${deepNul}}`),
+        headers: { 'content-type': 'application/json' },
+      }),
+      400,
+      'invalid_parameter',
+    );
+    assert.match(e.param, /^accessSignature\.a\.a\./);
     const clients = await count('clients');
     e = assertTreezorError(
       await call(s.baseUrl, 'POST', '/admin/clients', {

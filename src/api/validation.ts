@@ -9,9 +9,9 @@
  *   into the schemas as unions instead, so the handler sees what the client sent.
  * - Its errors carry the schema that failed, from which `validationError()` writes one precise
  *   message naming the field; the error handler turns it into Treezor's format.
- * Params, querystring and headers are text on the wire: a string of digits becomes a number where
- * the schema asks for an integer, and an empty query parameter counts as absent. Nothing else is
- * converted.
+ * Path and query parameters are text on the wire: a string of digits becomes a number where the
+ * schema asks for an integer, and an empty query parameter counts as absent. Nothing else is
+ * converted (headers are checked as the strings they are).
  *
  * PostgreSQL refuses the NUL character in text and jsonb, so no string of a request may carry one:
  * checked here, once, for every part of every route.
@@ -59,7 +59,7 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
 
 const DIGITS = /^-?\d{1,16}$/;
 
-/** Query parameters, path parameters and headers are strings: read digits as the integers the schema asks for. */
+/** Query and path parameters are strings: read digits as the integers the schema asks for. */
 function fromText(schema: TSchema, data: unknown): unknown {
   if (data === null || typeof data !== 'object' || schema[Kind] !== 'Object') return data;
   const props = schema.properties as Record<string, TSchema>;
@@ -79,21 +79,38 @@ function acceptsInteger(s: TSchema): boolean {
   return s[Kind] === 'Union' && (s.anyOf as TSchema[]).some(acceptsInteger);
 }
 
-/** The first string (or property name) holding a NUL, walked without recursion: bodies can be deep. */
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | null;
+}
+
+/**
+ * The first string (or property name) holding a NUL. Walked without recursion, and each node keeps
+ * only a link to its parent: a value the schema lets through as it is (a legacy attribute that is
+ * ignored) can be nested hundreds of thousands of levels deep.
+ */
 function findNul(value: unknown): ValidationIssue | null {
-  const stack: [unknown, string[]][] = [[value, []]];
+  const stack: Visit[] = [{ value, key: '', parent: null }];
   while (stack.length) {
-    const [v, path] = stack.pop()!;
+    const node = stack.pop()!;
+    const v = node.value;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return nulIssue(path);
+      if (v.includes('\u0000')) return nulIssue(pathOf(node));
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) {
-        if (k.includes('\u0000')) return nulIssue(path);
-        stack.push([child, [...path, k]]);
+      for (const [key, child] of Object.entries(v)) {
+        if (key.includes('\u0000')) return nulIssue(pathOf(node));
+        stack.push({ value: child, key, parent: node });
       }
     }
   }
   return null;
+}
+
+function pathOf(node: Visit): string[] {
+  const path: string[] = [];
+  for (let n: Visit | null = node; n?.parent; n = n.parent) path.push(n.key);
+  return path.reverse();
 }
 
 const nulIssue = (path: string[]): ValidationIssue => ({
@@ -247,8 +264,7 @@ const UNKNOWN_LISTS_ALLOWED_UP_TO = 8;
  * explains the others), then a missing one.
  */
 export function validationError(found: readonly ValidationIssue[], part: string): KycError {
-  const first =
-    found.find((i) => i.kind === 'unknown') ?? found.find((i) => i.kind === 'missing') ?? found[0] ?? undefined;
+  const first = found.find((i) => i.kind === 'unknown') ?? found.find((i) => i.kind === 'missing') ?? found[0];
   if (!first) return new KycError('invalid_request', 'The request is invalid.');
   const header = part === 'headers';
   // Header names arrive lowercased: name them as clients write them (Upload-Offset).
