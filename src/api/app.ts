@@ -14,6 +14,7 @@ import { authHook } from './auth.ts';
 import { installErrorHandling, invalidJson } from './error-handler.ts';
 import { installIdempotency } from './idempotency.ts';
 import { ErrorBody } from './schemas.ts';
+import { validatorCompiler } from './validation.ts';
 import adminRoutes from './routes/admin.ts';
 import brandingRoutes from './routes/branding.ts';
 import captureRoutes from './routes/capture.ts';
@@ -78,10 +79,10 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       const seg = m[2].toLowerCase() === 'kycreview' ? 'Kycreview' : 'kycliveness';
       return `/v1/users/${m[1]}/${seg}${m[4] ?? ''}`;
     },
-    ajv: { customOptions: { strict: false } },
   });
-  // Schemas document the API; validation happens in the domain, with precise messages, through the one error table.
-  app.setValidatorCompiler(() => () => true);
+  // Every request part is checked against its route's TypeBox schema; a refusal becomes a precise
+  // message in Treezor's format in the one error handler (validation.ts, error-handler.ts).
+  app.setValidatorCompiler(validatorCompiler);
   // Hooks that run on every request are written with callbacks, not async: an async hook costs a
   // promise and a turn of the microtask queue per request even when it has nothing to do
   // (measured together with the multipart plugin's three, below: see docs/benchmarks.md).
@@ -151,6 +152,17 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       if (scopes) s.security = [{ OAuth2: scopes }];
       return { schema: s as never, url };
     },
+    // @fastify/swagger marks every request body required; an optional one is "an object or null".
+    transformObject: (doc) => {
+      if (!('openapiObject' in doc)) return doc.swaggerObject;
+      const { openapiObject } = doc;
+      for (const ops of Object.values(openapiObject.paths ?? {}))
+        for (const op of Object.values(ops ?? {}) as { requestBody?: { required?: boolean; content?: object } }[]) {
+          const media = Object.values(op?.requestBody?.content ?? {}) as { schema?: { anyOf?: { type?: string }[] } }[];
+          if (media.some((m) => m.schema?.anyOf?.some((x) => x.type === 'null'))) op.requestBody!.required = false;
+        }
+      return openapiObject;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
@@ -161,7 +173,9 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready' });
   });
 
-  app.addHook('preHandler', authHook(deps));
+  // Authentication comes before validation, so that a caller without a valid token learns nothing
+  // from the schema; accessTag claims a request only once it has passed validation (preHandler).
+  app.addHook('preValidation', authHook(deps));
   installIdempotency(app, deps);
 
   for (const routes of [

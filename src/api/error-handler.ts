@@ -1,15 +1,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKycError, KycError } from '../domain/errors.ts';
 import { ERROR_MAP, errorBody } from './error-map.ts';
+import { type ValidationIssue, validationError } from './validation.ts';
 
 export function invalidJson(): KycError {
   return new KycError('invalid_request', 'The request body is not valid JSON.');
 }
 
-/** Fastify's own 4xx errors (body parsing, limits, content type) in our vocabulary. */
+/** Fastify's own 4xx errors (schema validation, body parsing, limits, content type) in our vocabulary. */
 function fromFastify(e: FastifyError): KycError | null {
   const s = e.statusCode ?? 500;
   if (s >= 500) return null;
+  if (e.validation) return validationError(e.validation as unknown as ValidationIssue[], e.validationContext ?? 'body');
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return new KycError('payload_too_large', 'The request body is too large.');
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

@@ -10,6 +10,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The body as the fingerprint reads it. A route without a body schema still parses whatever JSON
+ * came, however deep: JSON.stringify recurses, and a body nested some thousands of levels deep
+ * overflowed the stack (500).
+ */
+function bodyText(body: unknown): string {
+  try {
+    return JSON.stringify(body ?? null);
+  } catch (e) {
+    if (e instanceof RangeError) throw new KycError('invalid_request', 'The request body is nested too deeply.');
+    throw e;
+  }
+}
+
 /** HTTP side of Treezor's accessTag (the rule itself: app/access-tags/access-tag.ts). */
 export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
   // Callback-style hooks that return at once when there is no tag (most requests): see app.ts.
@@ -28,9 +42,7 @@ export function installIdempotency(app: FastifyInstance, deps: AppDeps): void {
       throw new KycError('invalid_request', 'accessTag must be a string of at most 250 characters.', {
         param: 'accessTag',
       });
-    const fingerprint = sha256Hex(
-      `${req.method} ${req.url.split('?')[0].toLowerCase()} ${JSON.stringify(req.body ?? null)}`,
-    );
+    const fingerprint = sha256Hex(`${req.method} ${req.url.split('?')[0].toLowerCase()} ${bodyText(req.body)}`);
     const r = await reserveAccessTag(deps, { clientId: req.principal!.clientId, tag, fingerprint });
     req.accessTag = { tag, fingerprint, replayed: r.replay };
     if (!r.replay) return;

@@ -1,16 +1,24 @@
 /**
- * JSON Schemas for the OpenAPI document. They describe; the domain validates (see app.ts:
- * Fastify's own body validation is off so that every refusal carries our precise message and
- * goes through the one error table). Response objects allow additional properties because the
- * Treezor objects are wide and the full attribute lists live in the domain serialisers.
+ * The TypeBox schemas that more than one route file uses. Fastify validates requests against them
+ * (validation.ts), @fastify/swagger publishes them at /openapi.json, and the type provider types
+ * the handlers from them. A shape used by one route file is defined in that file; the user
+ * attributes and the capture metadata are the domain's (domain/user.ts, domain/capture-metadata.ts).
+ *
+ * Response objects allow additional properties and require none: the Treezor objects are wide,
+ * their full attribute lists live in the domain serialisers, and a response schema only decides
+ * how those are written (numbers as strings where Treezor's payloads have strings).
  */
-const str = { type: 'string' } as const;
-const open = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  type: 'object',
-  additionalProperties: true,
-  properties,
-  ...extra,
-});
+import { type TProperties, Type } from '@sinclair/typebox';
+import { EXPECTED } from './validation.ts';
+
+const str = Type.String();
+
+/** A response object: every property optional, any other property written as it is. */
+const open = (properties: TProperties, extra: Record<string, unknown> = {}) =>
+  Type.Object(Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, Type.Optional(v)])) as TProperties, {
+    additionalProperties: true,
+    ...extra,
+  });
 
 export const ErrorBody = {
   $id: 'Error',
@@ -32,6 +40,28 @@ export const ErrorBody = {
 export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, { description: 'Error (Treezor format)', $ref: 'Error#' }]));
 
+/** Database ids: positive, and within what PostgreSQL's bigint and JavaScript's numbers both hold exactly. */
+export const PositiveId = Type.Integer({ minimum: 1, maximum: 999_999_999_999_999, [EXPECTED]: 'a positive integer' });
+
+export const UserIdParams = Type.Object({ userId: PositiveId });
+export const DocumentIdParams = Type.Object({ documentId: PositiveId });
+
+const accessTag = Type.String({
+  maxLength: 250,
+  description:
+    'Idempotency key (24 h, per client): a repeat returns the first response; 409 while the first is still running.',
+});
+/**
+ * Every authenticated write takes Treezor's accessTag (api/idempotency.ts). Other query parameters
+ * are ignored, as Treezor's legacy ones (accessSignature, accessUserId…) must be.
+ */
+export const AccessTagQuery = Type.Object({ accessTag: Type.Optional(accessTag) });
+/** Legacy Treezor clients put accessTag in the body: accepted there too, and ignored. */
+export const accessTagInBody = { accessTag: Type.Optional(accessTag) };
+
+/** A body the client may leave out (or send as JSON null). */
+export const optionalBody = <T extends ReturnType<typeof Type.Object>>(body: T) => Type.Union([body, Type.Null()]);
+
 export const UserObject = open({
   userId: str,
   userTypeId: str,
@@ -47,7 +77,7 @@ export const UserObject = open({
   createdDate: str,
   modifiedDate: str,
 });
-export const UsersResponse = { type: 'object', properties: { users: { type: 'array', items: UserObject } } };
+export const UsersResponse = Type.Object({ users: Type.Optional(Type.Array(UserObject)) });
 
 export const DocumentObject = open({
   documentId: str,
@@ -59,54 +89,4 @@ export const DocumentObject = open({
   fileName: str,
   createdDate: str,
 });
-export const DocumentsResponse = {
-  type: 'object',
-  additionalProperties: true,
-  properties: { documents: { type: 'array', items: DocumentObject } },
-};
-
-export const IdentificationItem = {
-  type: 'object',
-  properties: { 'identification-id': str, 'identification-url': str },
-};
-export const KyclivenessCreated = {
-  type: 'object',
-  description:
-    'One object satisfying the three response shapes found in Treezor clients (user_kyc per OAS25, identification per tifo/treezor-sdk, users per the legacy spec).',
-  properties: {
-    user_kyc: { type: 'array', items: IdentificationItem },
-    identification: IdentificationItem,
-    users: { type: 'array', items: open({ description: str, 'identification-id': str, 'identification-url': str }) },
-  },
-};
-
-export const KyclivenessState = open({
-  user_id: str,
-  'identification-id': str,
-  'kyc-status': { type: 'string', enum: ['initiated', 'processing', 'processed', 'aborted', 'expired', 'superseded'] },
-  score: { type: ['integer', 'null'] },
-  comment: str,
-  reasons: { type: 'array', items: open({ 'reason-code': { type: 'integer' }, 'reason-message': str }) },
-});
-
-export const userIdParams = {
-  type: 'object',
-  properties: { userId: { type: 'string', pattern: '^[0-9]+$' } },
-  required: ['userId'],
-};
-export const documentIdParams = {
-  type: 'object',
-  properties: { documentId: { type: 'string', pattern: '^[0-9]+$' } },
-  required: ['documentId'],
-};
-export const accessTagQuery = {
-  type: 'object',
-  properties: {
-    accessTag: {
-      type: 'string',
-      maxLength: 250,
-      description:
-        'Idempotency key (24 h, per client): a repeat returns the first response; 409 while the first is still running.',
-    },
-  },
-};
+export const DocumentsResponse = open({ documents: Type.Array(DocumentObject) });

@@ -51,3 +51,14 @@ test('Treezor dates are Europe/Paris local time; users serialise numbers as stri
   assert.equal(u.lastname, '');
   assert.equal(u.parentUserId, null);
 });
+
+test("Object.prototype's names are not user attributes (issue 25: constructor, toString, __proto__ were accepted)", () => {
+  for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__']) {
+    const body = JSON.parse(`{"firstname":"A",${JSON.stringify(name)}:"x"}`);
+    assert.throws(
+      () => validateUserInput(body, 'update'),
+      (e: unknown) => e instanceof KycError && e.code === 'invalid_request' && e.param === name,
+      name,
+    );
+  }
+});

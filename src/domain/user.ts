@@ -3,6 +3,7 @@
  * postUsers_request / putUser_request), how each is validated, and how a stored user is
  * serialised (numbers as strings, like Treezor's payloads; inputs accept both).
  */
+import { type TSchema, Type } from '@sinclair/typebox';
 import { KycError } from './errors.ts';
 
 type Spec =
@@ -18,91 +19,97 @@ const E = (...values: string[]): Spec => ({ t: 'enum', values });
 const I = (...values: number[]): Spec => ({ t: 'int', values: values.length ? values : undefined });
 const C: Spec = { t: 'country' };
 
-/** Attributes settable on create (postUsers_request). `createOnly` ones are refused on update. */
-export const USER_FIELDS: Record<string, Spec> = {
-  userTypeId: I(1, 2, 3, 4),
-  userTag: S(250),
-  parentUserId: { t: 'int', min: 1 },
-  parentType: E('shareholder', 'employee', 'leader'),
-  specifiedUSPerson: I(0, 1),
-  controllingPersonType: I(0, 1, 2, 3),
-  employeeType: I(0, 1, 2),
-  entityType: I(1, 2, 3, 4, 5),
-  title: E('M', 'MME', 'MLLE'),
-  firstname: S(100),
-  lastname: S(100),
-  middleNames: S(100),
-  birthday: { t: 'date' },
-  email: { t: 'email' },
-  address1: S(150),
-  address2: S(150),
-  address3: S(150),
-  postcode: S(20),
-  city: S(100),
-  state: S(100),
-  country: C,
-  distributionCountry: E('FR', 'ES', 'IT', 'DE', 'BE', 'NL'),
-  secondaryAddress1: S(150),
-  secondaryAddress2: S(150),
-  secondaryAddress3: S(150),
-  secondaryPostcode: S(20),
-  secondaryCity: S(100),
-  secondaryState: S(100),
-  secondaryCountry: C,
-  phone: S(30),
-  mobile: S(30),
-  nationality: C,
-  nationalityOther: C,
-  placeOfBirth: S(100),
-  birthCountry: C,
-  occupation: S(100),
-  incomeRange: E('0-18', '19-23', '24-27', '28-35', '36-56', '57-*'),
-  legalName: S(),
-  legalRegistrationNumber: S(),
-  legalTvaNumber: S(),
-  legalRegistrationDate: { t: 'date' },
-  legalForm: S(),
-  legalShareCapital: { t: 'int', min: 0 },
-  legalSector: S(),
-  legalAnnualTurnOver: E('0-39', '40-99', '100-249', '250-999', '1000-2999', '3000-9999', '10000-99999', '100000-*'),
-  legalNetIncomeRange: E('0-4', '5-9', '10-49', '50-149', '150-499', '500-*'),
-  legalNumberOfEmployeeRange: E('0', '1-9', '10-99', '100-249', '250-*'),
-  effectiveBeneficiary: { t: 'int', min: 0 },
-  language: S(10),
-  taxNumber: S(),
-  taxResidence: S(),
-  position: S(),
-  personalAssets: E('0-2', '3-22', '23-128', '129-319', '320-464', '465-'),
-  activityOutsideEu: I(0, 1),
-  economicSanctions: I(0, 1),
-  residentCountriesSanctions: I(0, 1),
-  involvedSanctions: I(0, 1),
-  entitySanctionsQuestionnaire: I(0, 1, 2, 3, 4),
-  timezone: S(64),
-  occupationType: E(
-    'self_employed',
-    'public_sector_employees',
-    'private_sector_employees',
-    'retired_people_and_students',
-    'without_any_professional_activity',
-  ),
-  sourceOfFunds: E(
-    'donation',
-    'inheritance',
-    'loan',
-    'lottery',
-    'pension',
-    'proceeds_from_investment',
-    'proceeds_from_sale',
-    'salary',
-    'savings',
-  ),
-  legalSectorType: E('NAF', 'NACE'),
-  isOnStockExchange: I(0, 1),
-  occupationCategory: I(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-  personalAssetsRange: I(0, 1, 2, 3, 4, 5, 6, 7),
-  monthlyIncomeRange: I(1, 2, 3, 4, 5, 6, 7),
-};
+/**
+ * Attributes settable on create (postUsers_request). `CREATE_ONLY` ones are refused on update.
+ * A null-prototype map: a body attribute named `constructor` or `__proto__` must not find
+ * Object.prototype's members here (issue 25).
+ */
+export const USER_FIELDS: Readonly<Record<string, Spec>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, Spec>, {
+    userTypeId: I(1, 2, 3, 4),
+    userTag: S(250),
+    parentUserId: { t: 'int', min: 1 },
+    parentType: E('shareholder', 'employee', 'leader'),
+    specifiedUSPerson: I(0, 1),
+    controllingPersonType: I(0, 1, 2, 3),
+    employeeType: I(0, 1, 2),
+    entityType: I(1, 2, 3, 4, 5),
+    title: E('M', 'MME', 'MLLE'),
+    firstname: S(100),
+    lastname: S(100),
+    middleNames: S(100),
+    birthday: { t: 'date' },
+    email: { t: 'email' },
+    address1: S(150),
+    address2: S(150),
+    address3: S(150),
+    postcode: S(20),
+    city: S(100),
+    state: S(100),
+    country: C,
+    distributionCountry: E('FR', 'ES', 'IT', 'DE', 'BE', 'NL'),
+    secondaryAddress1: S(150),
+    secondaryAddress2: S(150),
+    secondaryAddress3: S(150),
+    secondaryPostcode: S(20),
+    secondaryCity: S(100),
+    secondaryState: S(100),
+    secondaryCountry: C,
+    phone: S(30),
+    mobile: S(30),
+    nationality: C,
+    nationalityOther: C,
+    placeOfBirth: S(100),
+    birthCountry: C,
+    occupation: S(100),
+    incomeRange: E('0-18', '19-23', '24-27', '28-35', '36-56', '57-*'),
+    legalName: S(),
+    legalRegistrationNumber: S(),
+    legalTvaNumber: S(),
+    legalRegistrationDate: { t: 'date' },
+    legalForm: S(),
+    legalShareCapital: { t: 'int', min: 0 },
+    legalSector: S(),
+    legalAnnualTurnOver: E('0-39', '40-99', '100-249', '250-999', '1000-2999', '3000-9999', '10000-99999', '100000-*'),
+    legalNetIncomeRange: E('0-4', '5-9', '10-49', '50-149', '150-499', '500-*'),
+    legalNumberOfEmployeeRange: E('0', '1-9', '10-99', '100-249', '250-*'),
+    effectiveBeneficiary: { t: 'int', min: 0 },
+    language: S(10),
+    taxNumber: S(),
+    taxResidence: S(),
+    position: S(),
+    personalAssets: E('0-2', '3-22', '23-128', '129-319', '320-464', '465-'),
+    activityOutsideEu: I(0, 1),
+    economicSanctions: I(0, 1),
+    residentCountriesSanctions: I(0, 1),
+    involvedSanctions: I(0, 1),
+    entitySanctionsQuestionnaire: I(0, 1, 2, 3, 4),
+    timezone: S(64),
+    occupationType: E(
+      'self_employed',
+      'public_sector_employees',
+      'private_sector_employees',
+      'retired_people_and_students',
+      'without_any_professional_activity',
+    ),
+    sourceOfFunds: E(
+      'donation',
+      'inheritance',
+      'loan',
+      'lottery',
+      'pension',
+      'proceeds_from_investment',
+      'proceeds_from_sale',
+      'salary',
+      'savings',
+    ),
+    legalSectorType: E('NAF', 'NACE'),
+    isOnStockExchange: I(0, 1),
+    occupationCategory: I(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+    personalAssetsRange: I(0, 1, 2, 3, 4, 5, 6, 7),
+    monthlyIncomeRange: I(1, 2, 3, 4, 5, 6, 7),
+  }),
+);
 
 const CREATE_ONLY = new Set(['userTypeId', 'parentUserId', 'parentType', 'entityType']);
 /** Set by kyclive (KYC review), never by the integrator's user writes. */
@@ -128,6 +135,41 @@ const IGNORED = new Set([
   'webauthn',
   'passcode',
 ]);
+
+/** Treezor requires these at creation (postUsers_request.required). */
+const REQUIRED_ON_CREATE = ['userTypeId', 'specifiedUSPerson', 'email'] as const;
+
+/*
+ * The request body's shape, which the API validates before the domain sees it: which attributes
+ * exist, and their JSON types. Integers travel as numbers or as strings of digits (Treezor's
+ * clients send both), and null clears an attribute. What a value must be (an enumerated value, a
+ * real date, a length once trimmed) is the domain's rule below, written once.
+ */
+const INT_INPUT = Type.Union([Type.Integer(), Type.String({ pattern: '^\\s*-?\\d+\\s*$' }), Type.Null()], {
+  'x-expected': 'an integer (a number or a string of digits) or null',
+});
+const STRING_INPUT = Type.Union([Type.String(), Type.Null()], { 'x-expected': 'a string or null' });
+
+function userInputSchema(mode: 'create' | 'update') {
+  const props: Record<string, TSchema> = {};
+  for (const [k, spec] of Object.entries(USER_FIELDS)) {
+    const t = spec.t === 'int' ? INT_INPUT : STRING_INPUT;
+    props[k] = mode === 'create' && (REQUIRED_ON_CREATE as readonly string[]).includes(k) ? t : Type.Optional(t);
+  }
+  // Accepted so that the domain can refuse them with their reason (read-only), or ignore them (legacy).
+  for (const k of READ_ONLY)
+    props[k] = Type.Optional(Type.Unknown({ description: 'Set by kyclive: refused in a request.' }));
+  for (const k of IGNORED) props[k] = Type.Optional(Type.Unknown({ description: 'Accepted and ignored.' }));
+  return Type.Object(props, {
+    additionalProperties: false,
+    description: 'Treezor user attributes; numbers as numbers or strings of digits; null clears an attribute.',
+  });
+}
+
+export const UserCreateSchema = userInputSchema('create');
+export const UserUpdateSchema = userInputSchema('update');
+/** A body that matches UserCreateSchema or UserUpdateSchema. */
+export type UserInput = Readonly<Record<string, unknown>>;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -177,25 +219,22 @@ function normalise(field: string, spec: Spec, raw: unknown): string {
 }
 
 /**
- * Validates a create or update body. Returns the attributes to store (strings).
+ * Normalises a create or update body (its shape already checked against UserCreateSchema or
+ * UserUpdateSchema) and applies the attribute rules. Returns the attributes to store (strings).
  * Unknown attributes are refused rather than silently dropped, so a typo never passes for a save.
  */
-export function validateUserInput(body: unknown, mode: 'create' | 'update'): Record<string, string> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new KycError('invalid_request', 'The request body must be a JSON object.');
-  }
+export function validateUserInput(body: UserInput, mode: 'create' | 'update'): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, raw] of Object.entries(body as Record<string, unknown>)) {
+  for (const [k, raw] of Object.entries(body)) {
     if (IGNORED.has(k) || raw === undefined) continue;
     if (READ_ONLY.has(k)) throw bad(k, 'is read-only');
-    const spec = USER_FIELDS[k];
-    if (!spec) throw new KycError('invalid_request', `Unknown user attribute: ${k}.`, { param: k });
+    if (!Object.hasOwn(USER_FIELDS, k))
+      throw new KycError('invalid_request', `Unknown attribute: ${k.slice(0, 64)}.`, { param: k.slice(0, 64) });
     if (mode === 'update' && CREATE_ONLY.has(k)) throw bad(k, 'cannot be changed after creation');
-    out[k] = normalise(k, spec, raw);
+    out[k] = normalise(k, USER_FIELDS[k], raw);
   }
   if (mode === 'create') {
-    // Treezor requires these three at creation (postUsers_request.required).
-    for (const f of ['userTypeId', 'specifiedUSPerson', 'email']) {
+    for (const f of REQUIRED_ON_CREATE) {
       if (out[f] === undefined || out[f] === '') {
         throw new KycError('missing_parameter', `The ${f} field is required.`, { param: f });
       }

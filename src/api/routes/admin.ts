@@ -1,12 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { createClient } from '../../app/clients/create-client.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { decideKycReview } from '../../app/kyc-review/decide-kyc-review.ts';
 import { getKycReviewDossier } from '../../app/kyc-review/request-kyc-review.ts';
 import { principal } from '../auth.ts';
-import { errorResponses, userIdParams, UsersResponse } from '../schemas.ts';
+import { AccessTagQuery, errorResponses, UserIdParams, UsersResponse } from '../schemas.ts';
+import { EXPECTED } from '../validation.ts';
 
-export default async function adminRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const str = Type.String();
+
+const CreateClientBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Union([Type.Array(str, { minItems: 1, maxItems: 20 }), Type.String({ maxLength: 200 })], {
+      [EXPECTED]: 'a list of scopes (an array, or a string separated by spaces or commas)',
+    }),
+    method: Type.Optional(Type.Union([Type.Literal('liveness'), Type.Literal('certified')])),
+  },
+  { additionalProperties: false },
+);
+
+const DecisionBody = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('validated'), Type.Literal('refused')]),
+    comment: Type.Optional(Type.String({ maxLength: 1000 })),
+    kycLevel: Type.Optional(
+      Type.Union([Type.Integer(), Type.String({ pattern: '^\\d{1,2}$' })], {
+        [EXPECTED]: 'one of 0, 1, 2, 3, 4, 5, 6 (a number or a string)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const adminRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const admin = { scopes: ['admin'] };
   app.post(
     '/admin/clients',
@@ -15,31 +43,20 @@ export default async function adminRoutes(app: FastifyInstance, { deps }: { deps
       schema: {
         tags: ['admin'],
         summary: 'Create an API client (a tenant)',
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            scopes: { type: 'array', items: { type: 'string' } },
-            method: { type: 'string', enum: ['liveness', 'certified'] },
-          },
-          required: ['name', 'scopes'],
-        },
+        querystring: AccessTagQuery,
+        body: CreateClientBody,
         response: {
-          201: {
-            type: 'object',
-            properties: {
-              client_id: { type: 'string' },
-              client_secret: { type: 'string' },
-              scopes: { type: 'array', items: { type: 'string' } },
-            },
-          },
+          201: Type.Object({
+            client_id: Type.Optional(str),
+            client_secret: Type.Optional(str),
+            scopes: Type.Optional(Type.Array(str)),
+          }),
           ...errorResponses(400, 401, 403),
         },
       },
     },
     async (req, reply) => {
-      const b = (req.body ?? {}) as Record<string, unknown>;
-      const c = await createClient(deps.db, { name: b.name, scopes: b.scopes, method: b.method });
+      const c = await createClient(deps.db, req.body);
       return reply.status(201).send({ client_id: c.clientId, client_secret: c.clientSecret, scopes: c.scopes });
     },
   );
@@ -51,10 +68,10 @@ export default async function adminRoutes(app: FastifyInstance, { deps }: { deps
       schema: {
         tags: ['kyc review'],
         summary: 'Review dossier: user, children and their documents',
-        params: userIdParams,
+        params: UserIdParams,
       },
     },
-    async (req) => getKycReviewDossier(deps, principal(req).clientId, (req.params as { userId: string }).userId),
+    async (req) => getKycReviewDossier(deps, principal(req).clientId, req.params.userId),
   );
 
   app.post(
@@ -64,23 +81,14 @@ export default async function adminRoutes(app: FastifyInstance, { deps }: { deps
       schema: {
         tags: ['kyc review'],
         summary: 'Validate or refuse a pending KYC review (emits user.kycreview)',
-        params: userIdParams,
-        body: {
-          type: 'object',
-          properties: {
-            decision: { type: 'string', enum: ['validated', 'refused'] },
-            comment: { type: 'string' },
-            kycLevel: { type: 'integer' },
-          },
-          required: ['decision'],
-        },
+        params: UserIdParams,
+        querystring: AccessTagQuery,
+        body: DecisionBody,
         response: { 200: UsersResponse, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (req) => ({
-      users: [
-        await decideKycReview(deps, principal(req).clientId, (req.params as { userId: string }).userId, req.body),
-      ],
-    }),
+    async (req) => ({ users: [await decideKycReview(deps, principal(req).clientId, req.params.userId, req.body)] }),
   );
-}
+};
+
+export default adminRoutes;

@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findByCaptureToken } from '../../app/capture/capture-session.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { CAPTURE_STEPS, DOCUMENT_TYPES, findByCaptureToken } from '../../app/capture/capture-session.ts';
 import { abortCapture, completeCapture } from '../../app/capture/finish-capture.ts';
 import { claimHandoff, createHandoff } from '../../app/capture/handoff.ts';
 import { openCaptureSession } from '../../app/capture/open-capture-session.ts';
@@ -13,13 +15,15 @@ import {
 } from '../../app/capture/resumable-upload.ts';
 import { ACCEPTED_MEDIA_TYPES, uploadCaptureMedia } from '../../app/capture/upload-capture-media.ts';
 import type { AppDeps } from '../../app/deps.ts';
+import { CaptureMetadataSchema } from '../../domain/capture-metadata.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
 import { isKycError, KycError } from '../../domain/errors.ts';
 import { type AssetResponse, bundleAsset, humanAsset } from '../../web/assets.ts';
 import { webAssets } from '../../web/build.ts';
 import { appShell, PAGE_HEADERS, STATIC_PAGES } from '../../web/pages.ts';
 import { invalidJson } from '../error-handler.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, optionalBody } from '../schemas.ts';
+import { EXPECTED } from '../validation.ts';
 
 /** Refuses before reading a byte when Content-Length already says too much. */
 function refuseDeclaredOver(req: FastifyRequest, max: number, what = 'The body') {
@@ -38,11 +42,60 @@ const assetRequest = (req: FastifyRequest) => ({
   acceptEncoding: req.headers['accept-encoding'],
 });
 
+// A malformed token or upload id answers 404 like an unknown one: both are checked where they are looked up.
+const TokenParams = Type.Object({ token: Type.String() });
+const LinkParams = Type.Object({ link: Type.String() });
+const AssetParams = Type.Object({ '*': Type.String() });
+const UploadParams = Type.Object({
+  token: Type.String(),
+  uploadId: Type.String({ description: 'The uuid that started the upload.' }),
+});
+const Step = Type.Union(CAPTURE_STEPS.map((s) => Type.Literal(s)));
+const UploadStatus = Type.Object(
+  {
+    uploadId: Type.Optional(Type.String()),
+    step: Type.Optional(Type.String()),
+    size: Type.Optional(Type.Integer()),
+    offset: Type.Optional(Type.Integer()),
+    complete: Type.Optional(Type.Boolean()),
+    chunkMaxBytes: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true },
+);
+const StartUploadBody = Type.Object(
+  {
+    step: Step,
+    // Parameters (;codecs=…) are allowed; an unaccepted type answers 415, from the app.
+    contentType: Type.String({ maxLength: 255, description: ACCEPTED_MEDIA_TYPES.join(', ') }),
+    size: Type.Integer({ minimum: 1, [EXPECTED]: 'a positive integer (bytes)' }),
+  },
+  { additionalProperties: false },
+);
+const metadata = Type.Optional(Type.Union([CaptureMetadataSchema, Type.Null()]));
+const CompleteBody = optionalBody(
+  Type.Object(
+    {
+      documentType: Type.Optional(Type.Union(DOCUMENT_TYPES.map((t) => Type.Literal(t)))),
+      documentCountry: Type.Optional(
+        Type.String({ pattern: '^[A-Z]{2,3}$', [EXPECTED]: 'an ISO 3166 alpha-2 or alpha-3 code' }),
+      ),
+      metadata,
+    },
+    { additionalProperties: false },
+  ),
+);
+/** returnReason and errorType: one of the documented aborted rows (checked by the state machine). */
+const AbortBody = Type.Object(
+  { returnReason: Type.String({ maxLength: 64 }), errorType: Type.String({ maxLength: 64 }), metadata },
+  { additionalProperties: false },
+);
+const RedirectResponse = Type.Object({ redirectUrl: Type.Optional(Type.String()) });
+
 /**
  * The capture session API used by the hosted capture app, and the app itself. The opaque token
  * of the identification-url is the end user's only credential; no bearer token here.
  */
-export default async function captureRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const captureRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   // Media bodies are streamed to the blob store untouched: no parser may buffer them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
@@ -56,38 +109,19 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
   // Warm the bundle so the first end user does not wait for esbuild.
   webAssets().catch((err) => deps.log.error({ err }, 'capture app bundle failed'));
 
-  const tokenParams = { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] };
-  const uploadParams = {
-    type: 'object',
-    properties: { token: { type: 'string' }, uploadId: { type: 'string', format: 'uuid' } },
-    required: ['token', 'uploadId'],
-  };
-  const UploadStatus = {
-    type: 'object',
-    additionalProperties: true,
-    properties: {
-      uploadId: { type: 'string' },
-      step: { type: 'string' },
-      size: { type: 'integer' },
-      offset: { type: 'integer' },
-      complete: { type: 'boolean' },
-      chunkMaxBytes: { type: 'integer' },
-    },
-  };
-
   app.get(
     '/capture/v1/sessions/:token',
     {
       schema: {
         tags: ['capture'],
         summary: 'Capture session state (for the hosted app)',
-        params: tokenParams,
+        params: TokenParams,
         response: errorResponses(404),
       },
     },
     async (req, reply) => {
       reply.header('Cache-Control', 'no-store');
-      return openCaptureSession(deps, (req.params as { token: string }).token);
+      return openCaptureSession(deps, req.params.token);
     },
   );
 
@@ -98,7 +132,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Capture progress: state, handoff status, uploaded steps, final redirect once over',
-        params: tokenParams,
+        params: TokenParams,
         response: {
           200: {
             type: 'object',
@@ -115,7 +149,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
     },
     async (req, reply) => {
       reply.header('Cache-Control', 'no-store');
-      const s = await openCaptureSession(deps, (req.params as { token: string }).token);
+      const s = await openCaptureSession(deps, req.params.token);
       return { state: s.state, handoff: s.handoff, uploadedSteps: s.uploadedSteps, redirectUrl: s.redirectUrl };
     },
   );
@@ -126,26 +160,20 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: `Upload one capture step (raw body; ${ACCEPTED_MEDIA_TYPES.join(', ')})`,
-        params: {
-          type: 'object',
-          properties: {
-            token: { type: 'string' },
-            step: { type: 'string', enum: ['document_front', 'document_back', 'document_tilt', 'face'] },
-          },
-        },
+        params: Type.Object({ token: Type.String(), step: Step }),
         response: {
-          201: {
-            type: 'object',
-            properties: { step: { type: 'string' }, bytes: { type: 'integer' }, sha256: { type: 'string' } },
-          },
+          201: Type.Object({
+            step: Type.Optional(Type.String()),
+            bytes: Type.Optional(Type.Integer()),
+            sha256: Type.Optional(Type.String()),
+          }),
           ...errorResponses(400, 404, 409, 410, 413, 415),
         },
       },
     },
     async (req, reply) => {
-      const p = req.params as { token: string; step: string };
       refuseDeclaredOver(req, deps.config.uploads.maxBytes, 'A capture file');
-      const r = await uploadCaptureMedia(deps, p.token, p.step, req.headers['content-type'], req.raw);
+      const r = await uploadCaptureMedia(deps, req.params.token, req.params.step, req.headers['content-type'], req.raw);
       return reply.status(201).send(r);
     },
   );
@@ -156,21 +184,12 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Start a resumable upload of one step (JSON {step, contentType, size}); send chunks with PATCH',
-        params: tokenParams,
-        body: {
-          type: 'object',
-          properties: {
-            step: { type: 'string', enum: ['document_front', 'document_back', 'document_tilt', 'face'] },
-            contentType: { type: 'string', enum: ACCEPTED_MEDIA_TYPES },
-            size: { type: 'integer' },
-          },
-          required: ['step', 'contentType', 'size'],
-        },
+        params: TokenParams,
+        body: StartUploadBody,
         response: { 201: UploadStatus, ...errorResponses(400, 404, 409, 410, 413, 415, 429) },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await startUpload(deps, (req.params as { token: string }).token, req.body)),
+    async (req, reply) => reply.status(201).send(await startUpload(deps, req.params.token, req.body)),
   );
 
   app.get(
@@ -179,14 +198,13 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Where a resumable upload stands: resume by sending from `offset`',
-        params: uploadParams,
+        params: UploadParams,
         response: { 200: UploadStatus, ...errorResponses(404) },
       },
     },
     async (req, reply) => {
-      const p = req.params as { token: string; uploadId: string };
       reply.header('Cache-Control', 'no-store');
-      return getUploadStatus(deps, p.token, p.uploadId);
+      return getUploadStatus(deps, req.params.token, req.params.uploadId);
     },
   );
 
@@ -197,15 +215,17 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
         tags: ['capture'],
         summary:
           'Append one chunk (raw body, at most chunkMaxBytes) at the Upload-Offset header; the last chunk assembles the media. A wrong offset answers 409 with details.offset.',
-        params: uploadParams,
-        headers: { type: 'object', properties: { 'upload-offset': { type: 'string' } }, required: ['upload-offset'] },
+        params: UploadParams,
+        // Header names arrive lowercased, and a custom compiler is given the schema as written.
+        headers: Type.Object({
+          'upload-offset': Type.String({ pattern: '^\\d{1,15}$', [EXPECTED]: 'a non-negative integer' }),
+        }),
         response: { 200: UploadStatus, ...errorResponses(400, 404, 409, 410, 413, 415) },
       },
     },
     async (req) => {
-      const p = req.params as { token: string; uploadId: string };
       refuseDeclaredOver(req, CHUNK_MAX_BYTES);
-      return appendChunk(deps, p.token, p.uploadId, req.headers['upload-offset'], req.raw);
+      return appendChunk(deps, req.params.token, req.params.uploadId, Number(req.headers['upload-offset']), req.raw);
     },
   );
 
@@ -215,7 +235,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Upload-speed probe: send up to 1 MiB of anything; the browser times the request',
-        params: tokenParams,
+        params: TokenParams,
         response: {
           200: { type: 'object', properties: { bytes: { type: 'integer' } } },
           ...errorResponses(404, 409, 410, 413),
@@ -225,7 +245,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
     async (req, reply) => {
       refuseDeclaredOver(req, PROBE_MAX_BYTES);
       reply.header('Cache-Control', 'no-store');
-      return probeConnection(deps, (req.params as { token: string }).token, req.raw);
+      return probeConnection(deps, req.params.token, req.raw);
     },
   );
 
@@ -235,7 +255,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'One-time link (and its QR code as SVG) to continue the capture on a phone',
-        params: tokenParams,
+        params: TokenParams,
         response: {
           201: {
             type: 'object',
@@ -249,7 +269,7 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       reply
         .status(201)
         .header('Cache-Control', 'no-store')
-        .send(await createHandoff(deps, (req.params as { token: string }).token)),
+        .send(await createHandoff(deps, req.params.token)),
   );
 
   app.post(
@@ -258,11 +278,12 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Finish the capture (→ processing, kycliveness.create)',
-        params: tokenParams,
-        response: errorResponses(400, 404, 409, 410),
+        params: TokenParams,
+        body: CompleteBody,
+        response: { 200: RedirectResponse, ...errorResponses(400, 404, 409, 410) },
       },
     },
-    async (req) => completeCapture(deps, (req.params as { token: string }).token, req.body),
+    async (req) => completeCapture(deps, req.params.token, req.body),
   );
 
   app.post(
@@ -271,11 +292,12 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       schema: {
         tags: ['capture'],
         summary: 'Leave the capture with a documented reason (→ aborted, kycliveness.create)',
-        params: tokenParams,
-        response: errorResponses(400, 404, 409, 410),
+        params: TokenParams,
+        body: AbortBody,
+        response: { 200: RedirectResponse, ...errorResponses(400, 404, 409, 410) },
       },
     },
-    async (req) => abortCapture(deps, (req.params as { token: string }).token, req.body),
+    async (req) => abortCapture(deps, req.params.token, req.body),
   );
 
   app.get('/identification/assets/app.js', { schema: { hide: true } as object }, async (req, reply) =>
@@ -286,16 +308,16 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
   );
 
   // The face library and models of the in-browser feedback, served by kyclive itself: no CDN.
-  app.get('/identification/assets/human/*', { schema: { hide: true } as object }, async (req, reply) => {
-    const r = humanAsset((req.params as { '*': string })['*'], req.headers['accept-encoding']);
+  app.get('/identification/assets/human/*', { schema: { hide: true, params: AssetParams } }, async (req, reply) => {
+    const r = humanAsset(req.params['*'], req.headers['accept-encoding']);
     if (!r) throw new KycError('not_found', 'Unknown asset.');
     return sendAsset(reply, r);
   });
 
   // One-time phone link from the desktop's QR code: mints the phone's own token and moves on.
-  app.get('/identification/h/:link', { schema: { hide: true } as object }, async (req, reply) => {
+  app.get('/identification/h/:link', { schema: { hide: true, params: LinkParams } }, async (req, reply) => {
     try {
-      const { phoneToken } = await claimHandoff(deps, (req.params as { link: string }).link);
+      const { phoneToken } = await claimHandoff(deps, req.params.link);
       return reply
         .header('Cache-Control', 'no-store')
         .header('Referrer-Policy', 'no-referrer')
@@ -317,10 +339,10 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
   );
 
   // The identification-url: the capture app, or a clear page when the link no longer works.
-  app.get('/identification/:token', { schema: { hide: true } as object }, async (req, reply) => {
+  app.get('/identification/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
     reply.headers(PAGE_HEADERS);
     try {
-      const v = await findByCaptureToken(deps.db, (req.params as { token: string }).token);
+      const v = await findByCaptureToken(deps.db, req.params.token);
       const state = effectiveState(v, deps.clock.now());
       if (state === 'superseded') return reply.status(410).send(STATIC_PAGES.superseded);
       if (state === 'expired') return reply.status(410).send(STATIC_PAGES.expired);
@@ -331,4 +353,6 @@ export default async function captureRoutes(app: FastifyInstance, { deps }: { de
       throw e;
     }
   });
-}
+};
+
+export default captureRoutes;

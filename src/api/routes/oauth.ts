@@ -1,22 +1,55 @@
-import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { issueToken } from '../../app/clients/issue-token.ts';
-import type { AppDeps } from '../../app/deps.ts';
-import { errorResponses } from '../schemas.ts';
 import { createLoginThrottle } from '../../app/clients/login-throttle.ts';
-import { isKycError } from '../../domain/errors.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import { isKycError, KycError } from '../../domain/errors.ts';
+import { errorResponses, optionalBody } from '../schemas.ts';
 
-/** Client credentials in a form, multipart, JSON body, or HTTP Basic (RFC 6749 §2.3.1). */
+const str = Type.String();
+
+/** Other parameters are ignored, as RFC 6749 §3.2 requires of unrecognised ones. */
+const TokenBody = optionalBody(
+  Type.Object({
+    grant_type: Type.Optional(Type.String({ description: 'client_credentials' })),
+    client_id: Type.Optional(str),
+    client_secret: Type.Optional(str),
+    scope: Type.Optional(Type.String({ description: 'Space-separated scopes: the token gets those also granted.' })),
+  }),
+);
+
+const TokenResponse = Type.Object({
+  token_type: Type.Optional(str),
+  expires_in: Type.Optional(Type.Integer()),
+  access_token: Type.Optional(str),
+  scope: Type.Optional(str),
+});
+
+const badBasic = () =>
+  new KycError('invalid_request', 'The HTTP Basic credentials are not valid percent-encoding (RFC 6749 §2.3.1).', {
+    param: 'Authorization',
+  });
+
+/** Client credentials in HTTP Basic: each half form-urlencoded, then base64 (RFC 6749 §2.3.1). */
 function basicCredentials(header: string | undefined): { client_id?: string; client_secret?: string } {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!m) return {};
   const raw = Buffer.from(m[1], 'base64').toString('utf8');
   const i = raw.indexOf(':');
   if (i < 0) return {};
-  return { client_id: decodeURIComponent(raw.slice(0, i)), client_secret: decodeURIComponent(raw.slice(i + 1)) };
+  try {
+    const id = decodeURIComponent(raw.slice(0, i));
+    const secret = decodeURIComponent(raw.slice(i + 1));
+    if (id.includes('\u0000') || secret.includes('\u0000')) throw badBasic();
+    return { client_id: id, client_secret: secret };
+  } catch (e) {
+    if (e instanceof URIError) throw badBasic();
+    throw e;
+  }
 }
 
-export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   // Only here: the plugin's hooks then run on this context's requests, not on every request of the
   // API. The root answers multipart with 415 elsewhere (app.ts), a parser this context replaces.
   app.removeContentTypeParser('multipart/form-data');
@@ -29,38 +62,20 @@ export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps
         tags: ['auth'],
         summary: 'Get an access token (client_credentials)',
         consumes: ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'],
-        body: {
-          type: 'object',
-          properties: {
-            grant_type: { type: 'string', enum: ['client_credentials'] },
-            client_id: { type: 'string' },
-            client_secret: { type: 'string' },
-            scope: { type: 'string' },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              token_type: { type: 'string' },
-              expires_in: { type: 'integer' },
-              access_token: { type: 'string' },
-              scope: { type: 'string' },
-            },
-          },
-          ...errorResponses(400, 401, 403, 429),
-        },
+        body: TokenBody,
+        response: { 200: TokenResponse, ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (req, reply) => {
-      const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+      const body = req.body ?? {};
       const basic = basicCredentials(req.headers.authorization);
       const clientId = body.client_id ?? basic.client_id;
-      const keys = [`ip:${req.ip}`, ...(typeof clientId === 'string' ? [`client:${clientId}`] : [])];
+      const keys = [`ip:${req.ip}`, ...(clientId !== undefined ? [`client:${clientId}`] : [])];
       throttle.check(keys);
       try {
         const token = await issueToken(deps, {
-          ...body,
+          grant_type: body.grant_type,
+          scope: body.scope,
           client_id: clientId,
           client_secret: body.client_secret ?? basic.client_secret,
         });
@@ -72,4 +87,6 @@ export default async function oauthRoutes(app: FastifyInstance, { deps }: { deps
       }
     },
   );
-}
+};
+
+export default oauthRoutes;

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../../app/deps.ts';
 import {
   createSubscription,
@@ -8,9 +9,31 @@ import {
   replayDelivery,
 } from '../../app/webhooks/subscriptions.ts';
 import { principal } from '../auth.ts';
-import { errorResponses } from '../schemas.ts';
+import { AccessTagQuery, errorResponses } from '../schemas.ts';
 
-export default async function settingsRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const str = Type.String();
+
+const SubscriptionBody = Type.Object(
+  { url: Type.String({ maxLength: 2000, description: 'https (http to loopback or private networks if allowed)' }) },
+  { additionalProperties: false },
+);
+
+const DeliveriesQuery = Type.Object({
+  state: Type.Optional(
+    Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('delivering'),
+      Type.Literal('delivered'),
+      Type.Literal('abandoned'),
+    ]),
+  ),
+});
+
+// Malformed ids answer 404 like unknown ones: they are checked where they are looked up.
+const HookParams = Type.Object({ uuid: str });
+const DeliveryParams = Type.Object({ deliveryId: str });
+
+const settingsRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const admin = { scopes: ['admin'] };
   app.post(
     '/settings/hooks',
@@ -19,17 +42,15 @@ export default async function settingsRoutes(app: FastifyInstance, { deps }: { d
       schema: {
         tags: ['webhooks'],
         summary: 'Subscribe a webhook receiver',
-        body: { type: 'object', properties: { url: { type: 'string' } }, required: ['url'] },
+        querystring: AccessTagQuery,
+        body: SubscriptionBody,
         response: {
-          201: {
-            type: 'object',
-            properties: {
-              uuid: { type: 'string' },
-              url: { type: 'string' },
-              secret: { type: 'string' },
-              status: { type: 'string' },
-            },
-          },
+          201: Type.Object({
+            uuid: Type.Optional(str),
+            url: Type.Optional(str),
+            secret: Type.Optional(str),
+            status: Type.Optional(str),
+          }),
           ...errorResponses(400, 401, 403, 409),
         },
       },
@@ -45,27 +66,50 @@ export default async function settingsRoutes(app: FastifyInstance, { deps }: { d
 
   app.delete(
     '/settings/hooks/:uuid',
-    { config: admin, schema: { tags: ['webhooks'], summary: 'Delete a webhook subscription' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Delete a webhook subscription',
+        params: HookParams,
+        querystring: AccessTagQuery,
+      },
+    },
     async (req, reply) => {
-      await deleteSubscription(deps, principal(req).clientId, (req.params as { uuid: string }).uuid);
+      await deleteSubscription(deps, principal(req).clientId, req.params.uuid);
       return reply.status(204).send();
     },
   );
 
   app.get(
     '/admin/webhooks/deliveries',
-    { config: admin, schema: { tags: ['webhooks'], summary: 'Delivery log (last 200), with every attempt' } },
-    async (req) => ({
-      deliveries: await listDeliveries(deps, principal(req).clientId, req.query as Record<string, unknown>),
-    }),
+    {
+      config: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Delivery log (last 200), with every attempt',
+        querystring: DeliveriesQuery,
+      },
+    },
+    async (req) => ({ deliveries: await listDeliveries(deps, principal(req).clientId, req.query) }),
   );
 
   app.post(
     '/admin/webhooks/deliveries/:deliveryId/replay',
-    { config: admin, schema: { tags: ['webhooks'], summary: 'Deliver again now' } },
+    {
+      config: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Deliver again now',
+        params: DeliveryParams,
+        querystring: AccessTagQuery,
+      },
+    },
     async (req, reply) => {
-      await replayDelivery(deps, principal(req).clientId, (req.params as { deliveryId: string }).deliveryId);
+      await replayDelivery(deps, principal(req).clientId, req.params.deliveryId);
       return reply.status(202).send({ queued: true });
     },
   );
-}
+};
+
+export default settingsRoutes;

@@ -1,13 +1,59 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { AppDeps } from '../../app/deps.ts';
 import { simulatePayinSct } from '../../app/simulation/simulate-payin-sct.ts';
 import { simulateVerification } from '../../app/simulation/simulate-verification.ts';
-import { REDIRECT_ROWS } from '../../domain/redirects.ts';
-import { REASONS } from '../../domain/reasons.ts';
+import { ABORT_ROWS } from '../../domain/redirects.ts';
+import { AccessTagQuery, accessTagInBody, errorResponses } from '../schemas.ts';
 import { principal } from '../auth.ts';
-import { errorResponses } from '../schemas.ts';
+import { EXPECTED } from '../validation.ts';
 
-export default async function simulationRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const literals = (values: readonly string[]) => Type.Union([...new Set(values)].map((v) => Type.Literal(v)));
+
+/** `outcome` names the branch; the reason codes and the aborted row are checked against their catalogues. */
+const SimulationBody = Type.Union([
+  Type.Object(
+    {
+      outcome: Type.Literal('processed'),
+      score: Type.Optional(
+        Type.Union([Type.Integer(), Type.String({ pattern: '^-?\\d$' })], {
+          [EXPECTED]: '1, 0 or -1 (a number or a string)',
+        }),
+      ),
+      reasons: Type.Optional(
+        Type.Array(
+          Type.Union([Type.Integer(), Type.String({ pattern: '^\\d{1,6}$' })], {
+            [EXPECTED]: 'a reason code (a number or a string of digits)',
+          }),
+          { maxItems: 50 },
+        ),
+      ),
+      comment: Type.Optional(Type.String({ maxLength: 1000 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      outcome: Type.Literal('aborted'),
+      returnReason: literals(ABORT_ROWS.map((r) => r.returnReason)),
+      errorType: literals(ABORT_ROWS.map((r) => r.errorType)),
+    },
+    { additionalProperties: false, description: 'returnReason and errorType: one of the documented aborted rows.' },
+  ),
+]);
+
+const PayinBody = Type.Object(
+  {
+    iban: Type.String({ maxLength: 64 }),
+    amount: Type.Union([Type.Number(), Type.String({ pattern: '^\\d{1,10}(\\.\\d{1,2})?$' })], {
+      [EXPECTED]: 'a positive number with at most 2 decimals (a number or a string)',
+    }),
+    ...accessTagInBody,
+  },
+  { additionalProperties: false },
+);
+
+const simulationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const admin = { scopes: ['admin'] };
   app.post(
     '/simulation/kycliveness/:identificationId',
@@ -16,39 +62,14 @@ export default async function simulationRoutes(app: FastifyInstance, { deps }: {
       schema: {
         tags: ['sandbox'],
         summary: 'Drive a live verification to an outcome (sandbox only)',
-        body: {
-          oneOf: [
-            {
-              type: 'object',
-              properties: {
-                outcome: { const: 'processed' },
-                score: { enum: [1, 0, -1] },
-                reasons: { type: 'array', items: { enum: REASONS.map((r) => r.code) } },
-                comment: { type: 'string' },
-              },
-              required: ['outcome'],
-            },
-            {
-              type: 'object',
-              properties: {
-                outcome: { const: 'aborted' },
-                returnReason: { enum: [...new Set(REDIRECT_ROWS.map((r) => r.returnReason))] },
-                errorType: { enum: [...new Set(REDIRECT_ROWS.map((r) => r.errorType))] },
-              },
-              required: ['outcome', 'returnReason', 'errorType'],
-            },
-          ],
-        },
+        // Malformed ids answer 404 like unknown ones.
+        params: Type.Object({ identificationId: Type.String() }),
+        querystring: AccessTagQuery,
+        body: SimulationBody,
         response: errorResponses(400, 401, 403, 404, 409, 410),
       },
     },
-    async (req) =>
-      simulateVerification(
-        deps,
-        principal(req).clientId,
-        (req.params as { identificationId: string }).identificationId,
-        req.body,
-      ),
+    async (req) => simulateVerification(deps, principal(req).clientId, req.params.identificationId, req.body),
   );
 
   app.post(
@@ -58,25 +79,21 @@ export default async function simulationRoutes(app: FastifyInstance, { deps }: {
       schema: {
         tags: ['sandbox'],
         summary: 'Simulate an incoming SEPA credit transfer',
-        body: {
-          type: 'object',
-          properties: { iban: { type: 'string' }, amount: { type: 'number' } },
-          required: ['iban', 'amount'],
-        },
+        querystring: AccessTagQuery,
+        body: PayinBody,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              id: { type: 'integer' },
-              txId: { type: 'string' },
-              payinId: { type: 'integer' },
-              returnReasonCode: { type: 'null' },
-            },
-          },
+          200: Type.Object({
+            id: Type.Optional(Type.Integer()),
+            txId: Type.Optional(Type.String()),
+            payinId: Type.Optional(Type.Integer()),
+            returnReasonCode: Type.Optional(Type.Null()),
+          }),
           ...errorResponses(400, 401, 403),
         },
       },
     },
     async (req) => simulatePayinSct(deps, principal(req).clientId, req.body),
   );
-}
+};
+
+export default simulationRoutes;

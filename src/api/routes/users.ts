@@ -1,12 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../../app/deps.ts';
 import { createUser } from '../../app/users/create-user.ts';
 import { getUser } from '../../app/users/get-user.ts';
 import { updateUser } from '../../app/users/update-user.ts';
+import { UserCreateSchema, UserUpdateSchema } from '../../domain/user.ts';
 import { principal } from '../auth.ts';
-import { accessTagQuery, errorResponses, userIdParams, UsersResponse } from '../schemas.ts';
+import { AccessTagQuery, errorResponses, UserIdParams, UsersResponse } from '../schemas.ts';
 
-export default async function userRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }) {
+const userRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   app.post(
     '/v1/users',
     {
@@ -14,8 +15,8 @@ export default async function userRoutes(app: FastifyInstance, { deps }: { deps:
       schema: {
         tags: ['users'],
         summary: 'Create a user',
-        querystring: accessTagQuery,
-        body: { type: 'object', additionalProperties: true },
+        querystring: AccessTagQuery,
+        body: UserCreateSchema,
         response: { 200: UsersResponse, ...errorResponses(400, 401, 403) },
       },
     },
@@ -29,13 +30,11 @@ export default async function userRoutes(app: FastifyInstance, { deps }: { deps:
       schema: {
         tags: ['users'],
         summary: 'Get a user',
-        params: userIdParams,
+        params: UserIdParams,
         response: { 200: UsersResponse, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (req) => ({
-      users: [await getUser(deps.db, principal(req).clientId, (req.params as { userId: string }).userId)],
-    }),
+    async (req) => ({ users: [await getUser(deps.db, principal(req).clientId, req.params.userId)] }),
   );
 
   app.put(
@@ -45,14 +44,14 @@ export default async function userRoutes(app: FastifyInstance, { deps }: { deps:
       schema: {
         tags: ['users'],
         summary: 'Update a user',
-        params: userIdParams,
-        querystring: accessTagQuery,
-        body: { type: 'object', additionalProperties: true },
+        params: UserIdParams,
+        querystring: AccessTagQuery,
+        body: UserUpdateSchema,
         response: { 200: UsersResponse, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (req) => ({
-      users: [await updateUser(deps, principal(req).clientId, (req.params as { userId: string }).userId, req.body)],
-    }),
+    async (req) => ({ users: [await updateUser(deps, principal(req).clientId, req.params.userId, req.body)] }),
   );
-}
+};
+
+export default userRoutes;

@@ -20,7 +20,6 @@ export interface Branding {
 
 export const DEFAULT_COLORS = { primaryColor: '#1d4ed8', backgroundColor: '#ffffff', textColor: '#111827' };
 const FIELDS = ['name', 'primaryColor', 'backgroundColor', 'textColor', 'logoUrl', 'defaultRedirectUrl'] as const;
-const COLOR = /^#[0-9a-fA-F]{6}$/;
 export const LOGO_DATA_MAX_CHARS = 128 * 1024;
 
 function luminance(hex: string): number {
@@ -94,31 +93,18 @@ export const getBranding = load;
  * Partial update: fields present are set, null clears one, absent ones are kept. Validates the
  * merged result (contrast depends on two fields) before writing anything.
  */
-export async function updateBranding(deps: AppDeps, clientId: string, body: unknown): Promise<Branding> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new KycError('invalid_request', 'The request body must be a JSON object.');
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !(FIELDS as readonly string[]).includes(k) && k !== 'accessTag');
-  if (unknown.length)
-    throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}. Allowed: ${FIELDS.join(', ')}.`, {
-      param: unknown[0],
-    });
+export type BrandingPatch = Partial<Record<(typeof FIELDS)[number], string | null>>;
+
+export async function updateBranding(deps: AppDeps, clientId: string, b: BrandingPatch): Promise<Branding> {
   const next = await load(deps, clientId);
   for (const k of FIELDS) {
-    if (!(k in b)) continue;
     const v = b[k];
-    if (v === null) {
-      next[k] = null;
-      continue;
-    }
-    if (typeof v !== 'string') throw new KycError('invalid_request', `${k} must be a string or null.`, { param: k });
-    if (k === 'name') next.name = validateName(v);
+    if (v === undefined) continue;
+    if (v === null) next[k] = null;
+    else if (k === 'name') next.name = validateName(v);
     else if (k === 'logoUrl') next.logoUrl = validateLogo(v);
     else if (k === 'defaultRedirectUrl') next.defaultRedirectUrl = validateRedirectUrl(v, 'defaultRedirectUrl');
-    else {
-      if (!COLOR.test(v)) throw new KycError('invalid_request', `${k} must be a colour as #rrggbb.`, { param: k });
-      next[k] = v.toLowerCase();
-    }
+    else next[k] = v.toLowerCase(); // a colour, #rrggbb
   }
   const text = next.textColor ?? DEFAULT_COLORS.textColor;
   const bg = next.backgroundColor ?? DEFAULT_COLORS.backgroundColor;

@@ -3,39 +3,36 @@ import { buildRedirectUrl } from '../../domain/redirects.ts';
 import { findById } from '../../storage/db/repo/verifications.ts';
 import { listMediaSteps } from '../../storage/db/repo/capture.ts';
 import type { AppDeps } from '../deps.ts';
-import { parseCaptureMetadata } from '../../domain/capture-metadata.ts';
+import type { CaptureMetadata } from '../../domain/capture-metadata.ts';
 import { commitTransition } from '../verifications/commit-transition.ts';
-import { DOCUMENT_TYPES, findByCaptureToken, requiredSteps } from './capture-session.ts';
+import { type DOCUMENT_TYPES, findByCaptureToken, requiredSteps } from './capture-session.ts';
 import { discardPendingUploads } from './resumable-upload.ts';
 
-function asObject(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || body === '') return {};
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new KycError('invalid_request', 'The request body must be a JSON object.');
-  return body as Record<string, unknown>;
+/** What the capture app sends to finish, as the API has checked its shape (metadata: CaptureMetadataSchema). */
+export interface CompleteInput {
+  documentType?: (typeof DOCUMENT_TYPES)[number];
+  documentCountry?: string;
+  metadata?: CaptureMetadata | null;
+}
+
+export interface AbortInput {
+  returnReason: string;
+  errorType: string;
+  metadata?: CaptureMetadata | null;
 }
 
 /** The end user finished filming: verification → processing, kycliveness.create, analysis job. */
-export async function completeCapture(deps: AppDeps, token: unknown, body: unknown): Promise<{ redirectUrl: string }> {
-  const b = asObject(body);
-  if (b.documentType !== undefined && !(DOCUMENT_TYPES as readonly unknown[]).includes(b.documentType)) {
-    throw new KycError('invalid_request', `documentType must be one of ${DOCUMENT_TYPES.join(', ')}.`, {
-      param: 'documentType',
-    });
-  }
-  if (
-    b.documentCountry !== undefined &&
-    !(typeof b.documentCountry === 'string' && /^[A-Z]{2,3}$/.test(b.documentCountry))
-  ) {
-    throw new KycError('invalid_request', 'documentCountry must be an ISO 3166 alpha-2 or alpha-3 code.', {
-      param: 'documentCountry',
-    });
-  }
-  const metadata = parseCaptureMetadata(b.metadata);
+export async function completeCapture(
+  deps: AppDeps,
+  token: unknown,
+  input: CompleteInput | null,
+): Promise<{ redirectUrl: string }> {
+  const b = input ?? {};
+  const metadata = b.metadata ?? {};
   const found = await findByCaptureToken(deps.db, token);
   const out = await deps.db.transaction(async (tx) => {
     const v = (await findById(tx, found.id, true))!;
-    const docType = (b.documentType as string | undefined) ?? v.documentType ?? 'id_card';
+    const docType = b.documentType ?? v.documentType ?? 'id_card';
     const have = new Set(await listMediaSteps(tx, v.id));
     const missing = requiredSteps(docType).filter((s) => !have.has(s));
     if (missing.length && v.state === 'initiated') {
@@ -46,7 +43,7 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
     const c = await commitTransition(tx, v, { type: 'complete' }, deps.clock.now(), {
       captureMetadata: metadata,
       documentType: docType,
-      documentCountry: b.documentCountry as string | undefined,
+      documentCountry: b.documentCountry,
     });
     return c;
   });
@@ -63,16 +60,15 @@ export async function completeCapture(deps: AppDeps, token: unknown, body: unkno
 }
 
 /** The end user left the flow (a documented redirect row): verification → aborted, kycliveness.create. */
-export async function abortCapture(deps: AppDeps, token: unknown, body: unknown): Promise<{ redirectUrl: string }> {
-  const b = asObject(body);
-  const metadata = parseCaptureMetadata(b.metadata);
+export async function abortCapture(deps: AppDeps, token: unknown, b: AbortInput): Promise<{ redirectUrl: string }> {
+  const metadata = b.metadata ?? {};
   const found = await findByCaptureToken(deps.db, token);
   const out = await deps.db.transaction(async (tx) => {
     const v = (await findById(tx, found.id, true))!;
     return commitTransition(
       tx,
       v,
-      { type: 'abort', returnReason: String(b.returnReason ?? ''), errorType: String(b.errorType ?? '') },
+      { type: 'abort', returnReason: b.returnReason, errorType: b.errorType },
       deps.clock.now(),
       { captureMetadata: metadata },
     );

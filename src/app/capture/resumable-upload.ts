@@ -22,7 +22,7 @@ import {
 } from '../../storage/db/repo/capture.ts';
 import type { Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
-import { CAPTURE_STEPS, findByCaptureToken } from './capture-session.ts';
+import { type CaptureStep, findByCaptureToken } from './capture-session.ts';
 import { ACCEPTED_MEDIA_TYPES, uploadCaptureMedia } from './upload-capture-media.ts';
 
 /** Small enough to get through a weak mobile link between two drops, large enough to keep requests few. */
@@ -53,27 +53,20 @@ function assertOpen(v: Verification, now: Date) {
   transition({ id: v.id, state: v.state, expiresAt: v.expiresAt, startedAt: v.startedAt }, { type: 'open' }, now); // 410 / 409
 }
 
-export async function startUpload(deps: AppDeps, token: unknown, body: unknown): Promise<UploadStatus> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new KycError('invalid_request', 'The request body must be a JSON object with step, contentType and size.');
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !['step', 'contentType', 'size'].includes(k));
-  if (unknown.length) throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}.`, { param: unknown[0] });
-  if (b.step === undefined) throw new KycError('missing_parameter', 'step is required.', { param: 'step' });
-  if (typeof b.step !== 'string' || !(CAPTURE_STEPS as readonly string[]).includes(b.step)) {
-    throw new KycError('invalid_request', `step must be one of ${CAPTURE_STEPS.join(', ')}.`, { param: 'step' });
-  }
-  if (b.contentType === undefined)
-    throw new KycError('missing_parameter', 'contentType is required.', { param: 'contentType' });
-  const contentType = typeof b.contentType === 'string' ? b.contentType.split(';')[0].trim().toLowerCase() : '';
+/** POST …/uploads, as the API has checked its shape: a known step, a content type, a size in bytes. */
+export interface StartUploadInput {
+  step: CaptureStep;
+  contentType: string;
+  size: number;
+}
+
+export async function startUpload(deps: AppDeps, token: unknown, b: StartUploadInput): Promise<UploadStatus> {
+  const contentType = b.contentType.split(';')[0].trim().toLowerCase();
   if (!ACCEPTED_MEDIA_TYPES.includes(contentType)) {
     throw new KycError('unsupported_media_type', `contentType must be one of ${ACCEPTED_MEDIA_TYPES.join(', ')}.`, {
       param: 'contentType',
     });
   }
-  if (b.size === undefined) throw new KycError('missing_parameter', 'size is required.', { param: 'size' });
-  if (typeof b.size !== 'number' || !Number.isInteger(b.size) || b.size < 1)
-    throw new KycError('invalid_request', 'size must be a positive integer (bytes).', { param: 'size' });
   if (b.size > deps.config.uploads.maxBytes)
     throw new KycError('payload_too_large', `A capture file may be at most ${deps.config.uploads.maxBytes} bytes.`, {
       param: 'size',
@@ -137,15 +130,6 @@ async function readLimited(body: Readable, max: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-function parseOffset(raw: unknown): number {
-  const s = Array.isArray(raw) ? raw[0] : raw;
-  if (s === undefined)
-    throw new KycError('missing_parameter', 'The Upload-Offset header is required.', { param: 'Upload-Offset' });
-  if (typeof s !== 'string' || !/^\d{1,15}$/.test(s))
-    throw new KycError('invalid_request', 'Upload-Offset must be a non-negative integer.', { param: 'Upload-Offset' });
-  return Number(s);
-}
-
 const offsetConflict = (held: number) =>
   new KycError('conflict', `Upload-Offset does not match the ${held} bytes the server holds; resume from there.`, {
     param: 'Upload-Offset',
@@ -160,10 +144,9 @@ export async function appendChunk(
   deps: AppDeps,
   token: unknown,
   uploadId: unknown,
-  rawOffset: unknown,
+  offset: number,
   body: Readable,
 ): Promise<UploadStatus & { media?: { step: string; bytes: number; sha256: string } }> {
-  const offset = parseOffset(rawOffset);
   const { v, row } = await loadUpload(deps, token, uploadId);
   assertOpen(v, deps.clock.now());
   const size = row.totalBytes;

@@ -16,9 +16,9 @@ const PURPOSE = 'document.download';
 export async function createDownloadUrl(
   deps: AppDeps,
   clientId: string,
-  rawDocumentId: unknown,
+  documentId: number,
 ): Promise<{ url: string; expiresAt: string }> {
-  const d = await requireDocument(deps.db, clientId, rawDocumentId);
+  const d = await requireDocument(deps.db, clientId, documentId);
   const expiresAt = Math.floor(deps.clock.now().getTime() / 1000) + deps.config.downloadUrlTtlSeconds;
   const token = signUrlToken(
     { purpose: PURPOSE, resource: String(d.id), tenant: clientId, expiresAt },

@@ -3,19 +3,25 @@ import { KycError } from '../../domain/errors.ts';
 import { listDocuments as list, type DocumentFilter } from '../../storage/db/repo/documents.ts';
 import type { Queryable } from '../ports.ts';
 
-function intParam(q: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = q[name];
-  if (v === undefined || v === '') return undefined;
-  const s = String(v);
-  if (!/^\d{1,15}$/.test(s) || Number(s) < min || Number(s) > max)
-    throw new KycError('invalid_request', `${name} must be an integer between ${min} and ${max}.`, { param: name });
-  return Number(s);
+/** GET /v1/documents's query, as the API has checked its shape (integers, enumerations, date format). */
+export interface DocumentQuery {
+  documentId?: number;
+  userId?: number;
+  documentTypeId?: number;
+  documentStatus?: 'PENDING' | 'VALIDATED' | 'CANCELED';
+  documentTag?: string;
+  createdDateFrom?: string;
+  createdDateTo?: string;
+  pageNumber?: number;
+  pageCount?: number;
+  sortOrder?: string;
+  sortBy?: 'createdDate' | 'documentId';
 }
 
-function dateParam(q: Record<string, unknown>, name: string): Date | undefined {
-  const v = q[name];
-  if (v === undefined || v === '') return undefined;
-  const d = new Date(String(v).replace(' ', 'T'));
+/** A date that exists (the format alone lets 2024-13-01 through). */
+function dateParam(v: string | undefined, name: string): Date | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v.replace(' ', 'T'));
   if (Number.isNaN(d.getTime()))
     throw new KycError('invalid_request', `${name} must be a date (YYYY-MM-DD HH:mm:ss or ISO 8601).`, { param: name });
   return d;
@@ -25,31 +31,21 @@ function dateParam(q: Record<string, unknown>, name: string): Date | undefined {
 export async function listDocuments(
   q: Queryable,
   clientId: string,
-  query: Record<string, unknown>,
+  query: DocumentQuery,
 ): Promise<Record<string, unknown>[]> {
-  const sortOrder = String(query.sortOrder ?? 'DESC').toUpperCase();
-  if (sortOrder !== 'ASC' && sortOrder !== 'DESC')
-    throw new KycError('invalid_request', 'sortOrder must be ASC or DESC.', { param: 'sortOrder' });
-  const sortBy = String(query.sortBy ?? 'createdDate');
-  if (sortBy !== 'createdDate' && sortBy !== 'documentId')
-    throw new KycError('invalid_request', 'sortBy must be createdDate or documentId.', { param: 'sortBy' });
-  const status = query.documentStatus;
-  if (status !== undefined && !['PENDING', 'VALIDATED', 'CANCELED'].includes(String(status)))
-    throw new KycError('invalid_request', 'documentStatus must be PENDING, VALIDATED or CANCELED.', {
-      param: 'documentStatus',
-    });
   const f: DocumentFilter = {
-    documentId: intParam(query, 'documentId', 1, Number.MAX_SAFE_INTEGER),
-    userId: intParam(query, 'userId', 1, Number.MAX_SAFE_INTEGER),
-    documentTypeId: intParam(query, 'documentTypeId', 1, 1000),
-    documentStatus: status === undefined ? undefined : String(status),
-    documentTag: query.documentTag === undefined ? undefined : String(query.documentTag),
-    createdDateFrom: dateParam(query, 'createdDateFrom'),
-    createdDateTo: dateParam(query, 'createdDateTo'),
-    pageNumber: intParam(query, 'pageNumber', 1, 1_000_000) ?? 1,
-    pageCount: intParam(query, 'pageCount', 1, 200) ?? 50,
-    sortOrder,
-    sortBy,
+    documentId: query.documentId,
+    userId: query.userId,
+    documentTypeId: query.documentTypeId,
+    documentStatus: query.documentStatus,
+    documentTag: query.documentTag,
+    createdDateFrom: dateParam(query.createdDateFrom, 'createdDateFrom'),
+    createdDateTo: dateParam(query.createdDateTo, 'createdDateTo'),
+    pageNumber: query.pageNumber ?? 1,
+    pageCount: query.pageCount ?? 50,
+    // Written into the SQL text: only ever one of these two words.
+    sortOrder: query.sortOrder?.toUpperCase() === 'ASC' ? 'ASC' : 'DESC',
+    sortBy: query.sortBy === 'documentId' ? 'documentId' : 'createdDate',
   };
   return (await list(q, clientId, f)).map(toTreezorDocument);
 }

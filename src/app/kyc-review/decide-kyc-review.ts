@@ -3,7 +3,6 @@ import { KYC_LEVEL } from '../../domain/user.ts';
 import type { AppDeps } from '../deps.ts';
 import { closeKycCaseByApi } from '../review/kyc-review-case.ts';
 import { applyKycDecision } from './apply-kyc-decision.ts';
-import { parseUserId } from '../users/get-user.ts';
 
 /**
  * The compliance decision on a pending review through the admin API (the back office decides
@@ -14,14 +13,9 @@ import { parseUserId } from '../users/get-user.ts';
 export async function decideKycReview(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
-  body: unknown,
+  userId: number,
+  b: { decision: 'validated' | 'refused'; comment?: string; kycLevel?: number | string },
 ): Promise<Record<string, unknown>> {
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (b.decision !== 'validated' && b.decision !== 'refused')
-    throw new KycError('invalid_request', 'decision must be "validated" or "refused".', { param: 'decision' });
-  if (b.comment !== undefined && (typeof b.comment !== 'string' || b.comment.length > 1000))
-    throw new KycError('invalid_request', 'comment must be a string of at most 1000 characters.', { param: 'comment' });
   const level =
     b.kycLevel === undefined
       ? b.decision === 'validated'
@@ -30,7 +24,6 @@ export async function decideKycReview(
       : Number(b.kycLevel);
   if (!Object.values(KYC_LEVEL).includes(level as never))
     throw new KycError('invalid_request', 'kycLevel must be one of 0, 1, 2, 3, 4, 5, 6.', { param: 'kycLevel' });
-  const userId = parseUserId(rawUserId);
   const now = deps.clock.now();
   const out = await deps.db.transaction(async (tx) => {
     const r = await applyKycDecision(
@@ -38,8 +31,8 @@ export async function decideKycReview(
       clientId,
       userId,
       {
-        decision: b.decision as 'validated' | 'refused',
-        comment: (b.comment as string | undefined) ?? '',
+        decision: b.decision,
+        comment: b.comment ?? '',
         kycLevel: level,
       },
       now,

@@ -6,7 +6,7 @@ import { listChildren, setKycReview } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import { emitEvent } from '../outbox.ts';
 import { openKycCase } from '../review/kyc-review-case.ts';
-import { parseUserId, requireUser } from '../users/get-user.ts';
+import { requireUser } from '../users/get-user.ts';
 
 /**
  * PUT /v1/users/{userId}/Kycreview: the user (and its children, OAS25) go to kycReview PENDING
@@ -16,9 +16,8 @@ import { parseUserId, requireUser } from '../users/get-user.ts';
 export async function requestKycReview(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
+  userId: number,
 ): Promise<Record<string, unknown>> {
-  const userId = parseUserId(rawUserId);
   const now = deps.clock.now();
   const out = await deps.db.transaction(async (tx) => {
     const user = await requireUser(tx, clientId, userId, true);
@@ -53,9 +52,9 @@ export async function requestKycReview(
 export async function getKycReviewDossier(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
+  userId: number,
 ): Promise<Record<string, unknown>> {
-  const user = await requireUser(deps.db, clientId, parseUserId(rawUserId));
+  const user = await requireUser(deps.db, clientId, userId);
   const children = await listChildren(deps.db, clientId, user.id);
   const docs = await listDocumentsOfUsers(deps.db, clientId, [user.id, ...children.map((c) => c.id)]);
   return {

@@ -24,21 +24,13 @@ export function isValidIban(iban: string): boolean {
 export async function simulatePayinSct(
   deps: AppDeps,
   clientId: string,
-  body: unknown,
+  b: { iban: string; amount: number | string },
 ): Promise<{ id: number; txId: string; payinId: number; returnReasonCode: null }> {
   if (!deps.config.sandbox)
     throw new KycError('sandbox_disabled', 'Simulation endpoints are disabled on this server (KYCLIVE_SANDBOX=0).');
-  const b = (body ?? {}) as Record<string, unknown>;
-  if (typeof b.iban !== 'string' || !isValidIban(b.iban))
-    throw new KycError('invalid_request', 'iban must be a valid IBAN.', { param: 'iban' });
-  const amount = typeof b.amount === 'string' ? Number(b.amount) : b.amount;
-  if (
-    typeof amount !== 'number' ||
-    !Number.isFinite(amount) ||
-    amount <= 0 ||
-    amount > 1e9 ||
-    Math.round(amount * 100) !== amount * 100
-  ) {
+  if (!isValidIban(b.iban)) throw new KycError('invalid_request', 'iban must be a valid IBAN.', { param: 'iban' });
+  const amount = Number(b.amount);
+  if (!Number.isFinite(amount) || amount <= 0 || amount > 1e9 || Math.round(amount * 100) !== amount * 100) {
     throw new KycError('invalid_request', 'amount must be a positive number with at most 2 decimals.', {
       param: 'amount',
     });

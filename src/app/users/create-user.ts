@@ -1,9 +1,9 @@
 import { KycError } from '../../domain/errors.ts';
-import { toTreezorUser, validateUserInput } from '../../domain/user.ts';
+import { toTreezorUser, type UserInput, validateUserInput } from '../../domain/user.ts';
 import { findUser, insertUser } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 
-export async function createUser(deps: AppDeps, clientId: string, body: unknown): Promise<Record<string, unknown>> {
+export async function createUser(deps: AppDeps, clientId: string, body: UserInput): Promise<Record<string, unknown>> {
   const fields = validateUserInput(body, 'create');
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {

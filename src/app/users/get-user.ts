@@ -3,13 +3,6 @@ import { toTreezorUser, type StoredUser } from '../../domain/user.ts';
 import { findUser } from '../../storage/db/repo/users.ts';
 import type { Queryable } from '../ports.ts';
 
-export function parseUserId(raw: unknown): number {
-  const s = String(raw ?? '');
-  if (!/^[1-9]\d{0,14}$/.test(s))
-    throw new KycError('invalid_request', 'The userId must be a positive integer.', { param: 'userId' });
-  return Number(s);
-}
-
 export async function requireUser(
   q: Queryable,
   clientId: string,
@@ -21,6 +14,6 @@ export async function requireUser(
   return u;
 }
 
-export async function getUser(q: Queryable, clientId: string, rawUserId: unknown): Promise<Record<string, unknown>> {
-  return toTreezorUser(await requireUser(q, clientId, parseUserId(rawUserId)));
+export async function getUser(q: Queryable, clientId: string, userId: number): Promise<Record<string, unknown>> {
+  return toTreezorUser(await requireUser(q, clientId, userId));
 }

@@ -1,17 +1,15 @@
 import { KycError } from '../../domain/errors.ts';
-import { toTreezorUser, validateUserInput } from '../../domain/user.ts';
+import { toTreezorUser, type UserInput, validateUserInput } from '../../domain/user.ts';
 import { updateUserFields } from '../../storage/db/repo/users.ts';
 import type { AppDeps } from '../deps.ts';
 import { refreshCaseEvidence } from '../review/refresh-case-evidence.ts';
-import { parseUserId } from './get-user.ts';
 
 export async function updateUser(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
-  body: unknown,
+  userId: number,
+  body: UserInput,
 ): Promise<Record<string, unknown>> {
-  const userId = parseUserId(rawUserId);
   const fields = validateUserInput(body, 'update');
   const now = deps.clock.now();
   const u = await deps.db.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import { KycError } from '../../domain/errors.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
 import { findLatestForUser } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
-import { parseUserId, requireUser } from '../users/get-user.ts';
+import { requireUser } from '../users/get-user.ts';
 import { kyclivenessPayload } from './kycliveness-payload.ts';
 
 /**
@@ -13,9 +13,9 @@ import { kyclivenessPayload } from './kycliveness-payload.ts';
 export async function getLatestVerification(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
+  userId: number,
 ): Promise<Record<string, unknown>> {
-  const user = await requireUser(deps.db, clientId, parseUserId(rawUserId));
+  const user = await requireUser(deps.db, clientId, userId);
   const v = await findLatestForUser(deps.db, clientId, user.id);
   if (!v) throw new KycError('not_found', 'This user has no live verification.', { param: 'userId' });
   const state = effectiveState(v, deps.clock.now());

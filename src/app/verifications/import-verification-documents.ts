@@ -5,7 +5,7 @@ import { importArtifacts, listDocumentsOfVerification } from '../../storage/db/r
 import { findLatestForUser } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import { emitEvent } from '../outbox.ts';
-import { parseUserId, requireUser } from '../users/get-user.ts';
+import { requireUser } from '../users/get-user.ts';
 
 /**
  * PUT /v1/users/{userId}/kycliveness: copies the latest processed verification's artifacts (the
@@ -16,9 +16,8 @@ import { parseUserId, requireUser } from '../users/get-user.ts';
 export async function importVerificationDocuments(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
+  userId: number,
 ): Promise<{ documents: Record<string, unknown>[]; created: number }> {
-  const userId = parseUserId(rawUserId);
   const now = deps.clock.now();
   const out = await deps.db.transaction(async (tx) => {
     const user = await requireUser(tx, clientId, userId, true);

@@ -8,7 +8,6 @@ import { findUser } from '../../storage/db/repo/users.ts';
 import { insertVerification, lockLive } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
 import type { Challenge, ChallengeKind } from '../ports.ts';
-import { parseUserId } from '../users/get-user.ts';
 import { commitTransition } from './commit-transition.ts';
 
 export interface Initiated {
@@ -55,21 +54,11 @@ export function makeChallengeScript(pick: (n: number) => number = randomInt): Ch
 export async function initiateVerification(
   deps: AppDeps,
   clientId: string,
-  rawUserId: unknown,
-  body: unknown,
+  userId: number,
+  input: { redirectUrl?: string | null } | null = null,
 ): Promise<Initiated> {
-  const userId = parseUserId(rawUserId);
-  let redirectUrl: string | undefined;
-  if (body !== undefined && body !== null && body !== '') {
-    if (typeof body !== 'object' || Array.isArray(body))
-      throw new KycError('invalid_request', 'The request body must be a JSON object.');
-    const b = body as Record<string, unknown>;
-    const unknown = Object.keys(b).filter((k) => k !== 'redirectUrl' && k !== 'accessTag');
-    if (unknown.length)
-      throw new KycError('invalid_request', `Unknown attribute: ${unknown[0]}.`, { param: unknown[0] });
-    if (b.redirectUrl !== undefined && b.redirectUrl !== null && b.redirectUrl !== '')
-      redirectUrl = validateRedirectUrl(b.redirectUrl);
-  }
+  const raw = input?.redirectUrl;
+  const redirectUrl = raw ? validateRedirectUrl(raw) : undefined;
   const token = randomToken(32);
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (tx) => {
