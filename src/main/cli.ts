@@ -7,7 +7,9 @@ import { loadConfig } from '../config/config.ts';
 import { createClient } from '../app/clients/create-client.ts';
 import { listClients } from '../app/clients/list-clients.ts';
 import { rotateClientSecret } from '../app/clients/rotate-client-secret.ts';
+import { verifyAuditChain } from '../app/audit/verify-audit-chain.ts';
 import { migrate } from '../storage/db/migrate.ts';
+import { readAudit } from '../storage/db/repo/audit.ts';
 import { openDatabase } from './compose.ts';
 
 const USAGE = `usage: kyclive <command>
@@ -17,6 +19,8 @@ const USAGE = `usage: kyclive <command>
   clients create --name NAME [--scopes "read_only read_write admin"] [--method liveness|certified]
   clients list
   clients rotate CLIENT_ID                new secret; tokens of the old one stop working
+  audit verify                            check the audit log's hash chain; names the first entry that does not hold (exit 1)
+  audit export [--after SEQ]              the audit log as JSON lines, in chain order
   analyze --document FILE [--document FILE] --face FILE [--method liveness|certified] [--json] …  (engine)`;
 
 function flag(args: string[], name: string): string | undefined {
@@ -74,6 +78,29 @@ export async function main(argv: string[]): Promise<number> {
     if (sub === 'rotate' && rest[0]) {
       const c = await withDb((db) => rotateClientSecret(db, rest[0]));
       console.log(JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret }));
+      return 0;
+    }
+  }
+  if (cmd === 'audit') {
+    if (sub === 'verify') {
+      const r = await withDb((db) => verifyAuditChain(db));
+      if (r.ok) console.log(`audit log intact: ${r.entries} entries, each chained to the one before`);
+      else
+        console.error(
+          `audit log broken at entry ${r.firstBroken!.seq}: ${r.firstBroken!.reason} (${r.entries} entries hold before it)`,
+        );
+      return r.ok ? 0 : 1;
+    }
+    if (sub === 'export') {
+      let after = Number(flag(rest, 'after') ?? 0);
+      await withDb(async (db) => {
+        for (;;) {
+          const batch = await readAudit(db, after, 1000);
+          for (const e of batch) process.stdout.write(`${JSON.stringify(e)}\n`);
+          if (batch.length < 1000) return;
+          after = batch[batch.length - 1].seq;
+        }
+      });
       return 0;
     }
   }
