@@ -60,6 +60,10 @@ export interface Config {
   uploads: {
     /** Per media file. Env MAX_UPLOAD_BYTES; default 200 MiB. */
     maxBytes: number;
+    /** What one capture link may hold at once: its media and its unfinished uploads. Env MAX_VERIFICATION_BYTES; default 512 MiB. */
+    maxBytesPerVerification: number;
+    /** What all of a tenant's open capture links may hold at once. Env MAX_TENANT_CAPTURE_BYTES; default 10 GiB. */
+    maxBytesPerTenant: number;
   };
   worker: {
     /** Run the job worker inside the server process (embedded default). Env KYCLIVE_WORKER=1|0. */
@@ -167,7 +171,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       tenantSlots: int('WEBHOOK_TENANT_SLOTS', env.WEBHOOK_TENANT_SLOTS, 16, 1),
       pollIntervalMs: int('WEBHOOK_POLL_MS', env.WEBHOOK_POLL_MS, 250, 10),
     },
-    uploads: { maxBytes: int('MAX_UPLOAD_BYTES', env.MAX_UPLOAD_BYTES, 200 * 1024 * 1024, 1024) },
+    uploads: {
+      maxBytes: int('MAX_UPLOAD_BYTES', env.MAX_UPLOAD_BYTES, 200 * 1024 * 1024, 1024),
+      maxBytesPerVerification: int('MAX_VERIFICATION_BYTES', env.MAX_VERIFICATION_BYTES, 512 * 1024 * 1024, 1024),
+      maxBytesPerTenant: int('MAX_TENANT_CAPTURE_BYTES', env.MAX_TENANT_CAPTURE_BYTES, 10 * 1024 * 1024 * 1024, 1024),
+    },
     worker: {
       inProcess: bool(env.KYCLIVE_WORKER, true),
       leaseSeconds: int('JOB_LEASE_SECONDS', env.JOB_LEASE_SECONDS, 300, 5),

@@ -11,9 +11,10 @@ import {
   getUploadStatus,
   PROBE_MAX_BYTES,
   probeConnection,
+  putCaptureMedia,
   startUpload,
 } from '../../app/capture/resumable-upload.ts';
-import { ACCEPTED_MEDIA_TYPES, uploadCaptureMedia } from '../../app/capture/upload-capture-media.ts';
+import { ACCEPTED_MEDIA_TYPES } from '../../app/capture/upload-capture-media.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { CaptureMetadataSchema } from '../../domain/capture-metadata.ts';
 import { effectiveState } from '../../domain/verification/transitions.ts';
@@ -173,7 +174,15 @@ const captureRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, 
     },
     async (req, reply) => {
       refuseDeclaredOver(req, deps.config.uploads.maxBytes, 'A capture file');
-      const r = await uploadCaptureMedia(deps, req.params.token, req.params.step, req.headers['content-type'], req.raw);
+      const declared = Number(req.headers['content-length']);
+      const r = await putCaptureMedia(
+        deps,
+        req.params.token,
+        req.params.step,
+        req.headers['content-type'],
+        Number.isSafeInteger(declared) && declared > 0 ? declared : undefined,
+        req.raw,
+      );
       return reply.status(201).send(r);
     },
   );

@@ -7,28 +7,38 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { KycError } from '../../domain/errors.ts';
+import { isKycError, KycError } from '../../domain/errors.ts';
 import { transition } from '../../domain/verification/transitions.ts';
 import {
   appendUploadChunk,
+  claimUploadWriter,
   completeUpload,
   countUploads,
+  deleteUpload,
   deletePendingChunks,
   findUpload,
   insertUpload,
   listPendingChunks,
   listUploadChunks,
+  releaseUploadWriter,
+  storageHeld,
   type UploadRecord,
 } from '../../storage/db/repo/capture.ts';
-import type { Verification } from '../../storage/db/repo/verifications.ts';
+import { findById, type Verification } from '../../storage/db/repo/verifications.ts';
 import type { AppDeps } from '../deps.ts';
+import type { Queryable } from '../ports.ts';
 import { type CaptureStep, findByCaptureToken } from './capture-session.ts';
 import { ACCEPTED_MEDIA_TYPES, uploadCaptureMedia } from './upload-capture-media.ts';
 
 /** Small enough to get through a weak mobile link between two drops, large enough to keep requests few. */
 export const CHUNK_MAX_BYTES = 4 * 1024 * 1024;
-/** A retry opens a new upload; this bounds what a looping client can leave behind. */
-const MAX_UPLOADS_PER_VERIFICATION = 40;
+/** A retry opens a new upload; this bounds what a looping client can leave behind (4 steps, a few retries each). */
+const MAX_UPLOADS_PER_VERIFICATION = 16;
+/**
+ * How long a chunk's writer holds the upload's offset: a 4 MiB chunk at 0.25 Mbit/s. A writer that
+ * fails gives it back at once; only a process that dies leaves it to lapse.
+ */
+const WRITER_LEASE_MS = 5 * 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface UploadStatus {
@@ -75,8 +85,11 @@ export async function startUpload(deps: AppDeps, token: unknown, b: StartUploadI
   const now = deps.clock.now();
   assertOpen(v, now);
   return deps.db.transaction(async (tx) => {
+    // One upload is announced at a time per verification: the count and the quota hold under concurrency.
+    await findById(tx, v.id, true);
     if ((await countUploads(tx, v.id)) >= MAX_UPLOADS_PER_VERIFICATION)
       throw new KycError('rate_limited', 'Too many uploads for this verification.');
+    await assertStorageQuota(deps, tx, v.id, b.size);
     const u = await insertUpload(tx, {
       id: randomUUID(),
       verificationId: v.id,
@@ -106,30 +119,6 @@ export async function getUploadStatus(deps: AppDeps, token: unknown, uploadId: u
   return toStatus((await loadUpload(deps, token, uploadId)).row);
 }
 
-/**
- * Reads a chunk into memory. Past `max` (the chunk limit, or what is left of the upload) the rest
- * is drained and discarded so the client still gets the 413; past the absolute chunk limit the
- * connection is cut instead of reading on.
- */
-async function readLimited(body: Readable, max: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    n += (c as Buffer).length;
-    if (n > CHUNK_MAX_BYTES) {
-      body.destroy();
-      break;
-    }
-    if (n <= max) parts.push(c as Buffer);
-  }
-  if (n > max)
-    throw new KycError(
-      'payload_too_large',
-      `This chunk may be at most ${max} bytes (the chunk limit or what is left of the upload).`,
-    );
-  return Buffer.concat(parts);
-}
-
 const offsetConflict = (held: number) =>
   new KycError('conflict', `Upload-Offset does not match the ${held} bytes the server holds; resume from there.`, {
     param: 'Upload-Offset',
@@ -148,41 +137,78 @@ export async function appendChunk(
   body: Readable,
 ): Promise<UploadStatus & { media?: { step: string; bytes: number; sha256: string } }> {
   const { v, row } = await loadUpload(deps, token, uploadId);
-  assertOpen(v, deps.clock.now());
+  const now = deps.clock.now();
+  assertOpen(v, now);
   const size = row.totalBytes;
   if (row.completedAt)
     throw new KycError('conflict', 'This upload is already complete.', { details: { offset: size } });
-  if (offset !== row.receivedBytes) {
-    body.resume();
-    throw offsetConflict(row.receivedBytes);
+  // The offset is claimed before a byte of the body is read: a request for the wrong offset, or
+  // one racing another writer, is answered at once and its body never lands anywhere.
+  const leaseUntil = new Date(now.getTime() + WRITER_LEASE_MS);
+  const claimed = offset < size ? await claimUploadWriter(deps.db, row.id, offset, now, leaseUntil) : null;
+  if (!claimed) {
+    const held = (await findUpload(deps.db, v.id, row.id))!;
+    if (held.receivedBytes !== offset) throw offsetConflict(held.receivedBytes);
+    if (offset < size)
+      throw new KycError('conflict', 'A chunk at this offset is being written by another request; retry in a moment.', {
+        param: 'Upload-Offset',
+        details: { offset: held.receivedBytes },
+      });
   }
-  const chunk = await readLimited(body, Math.min(CHUNK_MAX_BYTES, size - offset));
-  if (chunk.length === 0 && offset < size) throw new KycError('invalid_request', 'A chunk must not be empty.');
-  if (chunk.length > 0) {
+  let received = offset;
+  if (claimed) {
     const key = `uploads/${v.id}/${row.id}/${offset}-${randomUUID()}`;
-    await deps.blobs.put(key, chunk);
     try {
+      // Streamed to the blob store: the chunk is never held in memory.
+      const { bytes } = await deps.blobs.put(key, body, { maxBytes: Math.min(CHUNK_MAX_BYTES, size - offset) });
+      if (bytes === 0) throw new KycError('invalid_request', 'A chunk must not be empty.');
       await deps.db.transaction(async (tx) => {
         const locked = (await findUpload(tx, v.id, row.id, true))!;
-        // Another request for the same offset may have won while this one was streaming.
         if (locked.receivedBytes !== offset) throw offsetConflict(locked.receivedBytes);
-        await appendUploadChunk(tx, {
-          uploadId: row.id,
-          offset,
-          bytes: chunk.length,
-          blobKey: key,
-          at: deps.clock.now(),
-        });
+        await appendUploadChunk(tx, { uploadId: row.id, offset, bytes, blobKey: key, at: deps.clock.now() });
+        await releaseUploadWriter(tx, row.id, leaseUntil);
       });
+      received = offset + bytes;
     } catch (e) {
       await deps.blobs.delete(key).catch(() => {});
+      await releaseUploadWriter(deps.db, row.id, leaseUntil).catch(() => {});
+      if (isKycError(e) && e.code === 'payload_too_large')
+        throw new KycError(
+          'payload_too_large',
+          `This chunk may be at most ${Math.min(CHUNK_MAX_BYTES, size - offset)} bytes (the chunk limit or what is left of the upload).`,
+        );
       throw e;
     }
   }
-  const received = offset + chunk.length;
   const status: UploadStatus = { ...toStatus(row), offset: received };
   if (received < size) return status;
   return { ...status, complete: true, media: await assemble(deps, token, row) };
+}
+
+/**
+ * What one capture link, and all of its tenant's open links, may hold at once: a flood of large
+ * uploads on one link (or many links) cannot fill the disk.
+ */
+export async function assertStorageQuota(
+  deps: AppDeps,
+  q: Queryable,
+  verificationId: string,
+  adding: number,
+): Promise<void> {
+  const held = await storageHeld(q, verificationId);
+  const { maxBytesPerVerification, maxBytesPerTenant } = deps.config.uploads;
+  if (held.verification + adding > maxBytesPerVerification)
+    throw new KycError(
+      'payload_too_large',
+      `This verification may hold at most ${maxBytesPerVerification} bytes of capture files.`,
+      {
+        details: { heldBytes: held.verification },
+      },
+    );
+  if (held.tenant + adding > maxBytesPerTenant)
+    throw new KycError('rate_limited', 'Too many capture files are waiting for this client: retry later.', {
+      details: { retryAfterSeconds: 60 },
+    });
 }
 
 async function assemble(deps: AppDeps, token: unknown, row: UploadRecord) {
@@ -226,5 +252,34 @@ export async function discardPendingUploads(deps: AppDeps, verificationId: strin
     await deletePendingChunks(deps.db, verificationId);
   } catch (err) {
     deps.log.warn({ err, verificationId }, 'could not discard pending capture uploads');
+  }
+}
+
+/**
+ * PUT …/media/{step}: a whole capture file in one request. It is announced like a resumable upload
+ * (its declared size counts against the quotas, and the count of uploads) before its body is read,
+ * then streamed through the media pipeline.
+ */
+export async function putCaptureMedia(
+  deps: AppDeps,
+  token: unknown,
+  step: CaptureStep,
+  contentType: string | undefined,
+  declaredBytes: number | undefined,
+  body: Readable,
+): Promise<{ step: CaptureStep; bytes: number; sha256: string }> {
+  const upload = await startUpload(deps, token, {
+    step,
+    contentType: contentType ?? '',
+    // without a Content-Length, the most a file may be
+    size: declaredBytes ?? deps.config.uploads.maxBytes,
+  });
+  try {
+    const media = await uploadCaptureMedia(deps, token, step, contentType, body);
+    await deps.db.transaction((tx) => completeUpload(tx, upload.uploadId, deps.clock.now()));
+    return media;
+  } catch (e) {
+    await deleteUpload(deps.db, upload.uploadId).catch(() => {});
+    throw e;
   }
 }

@@ -267,3 +267,59 @@ export async function handoffStatus(
   );
   return r.rows[0]?.claimed ? 'claimed' : r.rows[0]?.pending ? 'pending' : 'none';
 }
+
+/**
+ * Claims the upload's offset for one writer until `leaseUntil`: only when the upload is open, holds
+ * exactly `offset` bytes, and no other writer's lease is running. Null when not claimed.
+ */
+export async function claimUploadWriter(
+  q: Queryable,
+  uploadId: string,
+  offset: number,
+  now: Date,
+  leaseUntil: Date,
+): Promise<UploadRecord | null> {
+  const r = await q.query<UploadRow>(
+    `update capture_uploads set writing_until = $4
+      where id = $1 and completed_at is null and received_bytes = $2 and (writing_until is null or writing_until < $3)
+     returning *`,
+    [uploadId, offset, now, leaseUntil],
+  );
+  return r.rows[0] ? toUpload(r.rows[0]) : null;
+}
+
+/** Ends a writer's lease (its chunk was stored, or refused). */
+export async function releaseUploadWriter(q: Queryable, uploadId: string, leaseUntil: Date): Promise<void> {
+  await q.query('update capture_uploads set writing_until = null where id = $1 and writing_until = $2', [
+    uploadId,
+    leaseUntil,
+  ]);
+}
+
+/**
+ * Storage a verification holds or has announced: its media, and the declared sizes of its unfinished
+ * uploads. And the same for every open verification of its tenant.
+ */
+export async function storageHeld(
+  q: Queryable,
+  verificationId: string,
+): Promise<{ verification: number; tenant: number }> {
+  const r = await q.query<{ verification: string | number; tenant: string | number }>(
+    `with v as (select client_id from verifications where id = $1),
+     held as (
+       select w.id, coalesce((select sum(bytes) from capture_media m where m.verification_id = w.id), 0)
+                  + coalesce((select sum(total_bytes) from capture_uploads u where u.verification_id = w.id and u.completed_at is null), 0) as bytes
+         from verifications w where w.client_id = (select client_id from v) and w.state in ('initiated', 'processing'))
+     select coalesce((select bytes from held where id = $1), 0) as verification, coalesce(sum(bytes), 0) as tenant from held`,
+    [verificationId],
+  );
+  return { verification: Number(r.rows[0].verification), tenant: Number(r.rows[0].tenant) };
+}
+
+/** An upload that will never complete (a single PUT that failed): it no longer counts against quotas. */
+export async function deleteUpload(q: Queryable, uploadId: string): Promise<void> {
+  await q.query(
+    'delete from capture_uploads where id = $1 and not exists (select 1 from capture_upload_chunks where upload_id = $1)',
+    [uploadId],
+  );
+}
